@@ -10,6 +10,7 @@ import { MetricsRegistry } from '@app/runtime';
 import {
   aCreate,
   deleteKeysByPrefix,
+  enqueuedAt,
   escapeGlob,
   testKeyPrefix,
   buildKnownLog,
@@ -44,6 +45,27 @@ describe('rebuild (real Redis)', () => {
       found.push(...batch);
     } while (cursor !== '0');
     return found;
+  };
+
+  /** An empty prefix of one partition, with its store and ready queue. */
+  function emptyQueue(name: string) {
+    const prefix = testKeyPrefix(`audit-rebuild-${name}`);
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    return { prefix, keys, k: keys.partitions[0], store: new MissionStore(redis, keys), queue: new ReadyQueue(redis, keys, TEST_QUEUE_ORDER) };
+  }
+  /** A high-priority plumbing mission created and queued at `at` (ms), as the intake queues it. */
+  const enqueuePlumbing = async (store: MissionStore, id: string, at: number): Promise<Mission> => {
+    const now = new Date(at);
+    const result = await store.append(
+      id,
+      null,
+      decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
+      { actor: 'intake', now },
+      enqueuedAt(now),
+    );
+    if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
+    return result.mission;
   };
 
   afterAll(async () => {
@@ -337,7 +359,13 @@ describe('rebuild (real Redis)', () => {
     const source = (field: string) => `differ from the ready queue ${k.ready} (its missions' ${field}): `;
     expect((await verifyLog(redis, keys)).findings).toEqual(
       dequeued
-        ? []
+        ? [
+            expect.objectContaining({
+              kind: 'read-model-drift',
+              missionId: wait,
+              detail: 'it is queued, but in neither the ready queue nor a lease, so no lease hands it out',
+            }),
+          ]
         : [
             drift(`${k.readyByLevel} ${source('pl')}critical is 1, the ready queue holds 0 (ready without a pl, so counted nowhere: ${wait})`),
             drift(
@@ -366,9 +394,11 @@ describe('rebuild (real Redis)', () => {
   });
 
   // Rebuild finds a mission to mend, then restores its effects after its switch: a lease held
-  // meanwhile changes no version, so only the lease itself tells the restore to leave it alone.
+  // meanwhile changes no version, so only the lease itself tells the restore to leave it out of the
+  // ready queue. It still writes the queue fields the lease's end queues it by: without them that
+  // return left it in neither the ready queue nor a lease, which verify did not see.
   // (A lease passes over a mission without its queue fields: this one was leased before it lost them.)
-  it('given a queued mission found without its queue fields and leased before its effects are restored, then the restore leaves it out of the ready queue', async () => {
+  it('given a queued mission found without its queue fields and leased before its effects are restored, then the restore writes its queue fields alone and its lease ends in the ready queue', async () => {
     const { keys } = await knownLog('unqueued-leased');
     const k = keys.partitions[0];
     const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
@@ -382,9 +412,88 @@ describe('rebuild (real Redis)', () => {
       queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, TEST_QUEUE_ORDER),
     });
 
-    expect(result).toMatchObject({ restored: 0, movedOn: 1 });
+    expect(result).toMatchObject({ restored: 1, movedOn: 0 });
     expect(await redis.zscore(k.ready, wait)).toBeNull();
     expect(await redis.zscore(k.leased, wait)).toBe(leased);
+    expect(await redis.hget(keys.mission(wait), 'sk')).toBe(sk);
+    expect(await queue.expireLeases(Date.now() + 120_000)).toBe(1);
+    expect(await redis.zscore(k.ready, wait)).not.toBeNull();
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // docs/operations.md's remedy for a lost hash (rebuild) run while a lease held the mission: the
+  // rebuild wrote its hash without the queue fields, and the lease's end left it out of the ready
+  // queue (no-queue-fields), queued but in neither the ready queue nor a lease, and verify said ok.
+  it('given a leased mission whose hash is deleted, when rebuild runs while the lease is held, then the lease ends with the mission ready at its old score, counted once', async () => {
+    const { keys, k, store, queue } = emptyQueue('leased-lost');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const created = await enqueuePlumbing(store, 'm1', t);
+    const truthful = await redis.hgetall(keys.mission('m1'));
+    expect((await queue.lease(0, 1, 60_000, 'lease-1')).map(({ mission }) => mission.id)).toEqual(['m1']);
+    await redis.del(keys.mission('m1'));
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ switched: 1, restored: 1, effectsRestored: 1 });
+    expect(await redis.hgetall(keys.mission('m1'))).toEqual(truthful);
+    expect(await redis.zscore(k.ready, 'm1')).toBeNull();
+
+    const passedOver: string[] = [];
+    expect(await queue.expireLeases(Date.now() + 120_000, { onUnreadable: (error) => passedOver.push(error.missionId) })).toBe(1);
+    expect(passedOver).toEqual([]);
+    expect(await redis.zscore(k.ready, 'm1')).toBe(String(queue.score(created, t)));
+    expect(await queue.stats()).toMatchObject({ ready: 1, readyByPriority: { high: 1 }, leased: 0 });
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '1' });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ unchanged: 1, effectsMended: 0, readyCountsMended: 0 });
+  });
+
+  // verify compared no queue place: a queued mission in neither the ready queue nor a lease (which
+  // no lease hands out), or leased without the queue fields its lease's end queues it by, passed.
+  it('given a queued mission in neither the ready queue nor a lease, and one leased without its queue fields, then verify names each, and rebuild mends both', async () => {
+    const { keys, k, store, queue } = emptyQueue('unqueued-verify');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    for (const id of ['m-stranded', 'm-unrecorded']) await enqueuePlumbing(store, id, t);
+    expect(await queue.lease(0, 2, 60_000, 'lease-1')).toHaveLength(2);
+    await redis.multi().zrem(k.leased, 'm-stranded').hdel(k.leaseOwners, 'm-stranded').exec();
+    await redis.hdel(keys.mission('m-unrecorded'), 'rs', 'ea', 'pl', 'sk');
+
+    const verified = await verifyLog(redis, keys);
+    expect(verified.ok).toBe(false);
+    expect(verified.findings.map(({ kind, missionId, detail }) => ({ kind, missionId, detail }))).toEqual([
+      { kind: 'read-model-drift', missionId: 'm-stranded', detail: 'it is queued, but in neither the ready queue nor a lease, so no lease hands it out' },
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-unrecorded',
+        detail: "it is leased without its hash's queue fields (rs, ea, pl, sk), so its lease's end leaves it out of the ready queue",
+      },
+    ]);
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ switched: 0, effectsMended: 2 });
+    expect(await redis.zrange(k.ready, 0, -1)).toEqual(['m-stranded']);
+    expect(await redis.zrange(k.leased, 0, -1)).toEqual(['m-unrecorded']);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    expect(await queue.expireLeases(Date.now() + 120_000)).toBe(1);
+    expect(await queue.stats()).toMatchObject({ ready: 2, readyByPriority: { high: 2 }, leased: 0 });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // A lease held by a mission whose queue fields were lost since (a rebuild of an older version, a
+  // hand edit): rebuild did not look at leased missions, so the lease's end left it out of the queue.
+  it('given a leased mission whose hash lost its queue fields, then rebuild writes them alone and its lease ends in the ready queue', async () => {
+    const { keys } = await knownLog('leased-unrecorded');
+    const k = keys.partitions[0];
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const truthful = await redis.hgetall(keys.mission(wait));
+    const score = await redis.zscore(k.ready, wait);
+    const caller = { freeAgents: [{ free: 2, skills: truthful.sk.split(',') }] };
+    expect((await queue.lease(0, 10, 60_000, 'lease-unrecorded', caller)).map(({ mission }) => mission.id)).toEqual([wait]);
+    await redis.hdel(keys.mission(wait), 'rs', 'ea', 'pl', 'sk');
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ switched: 0, effectsMended: 1 });
+    expect(await redis.hgetall(keys.mission(wait))).toEqual(truthful);
+    expect(await redis.zscore(k.ready, wait)).toBeNull();
+    expect(await queue.expireLeases(Date.now() + 120_000)).toBe(1);
+    expect(await redis.zscore(k.ready, wait)).toBe(score);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
   // rebuild left the dead-letter queue and the reasons in the missions' hashes as they were: each stayed wrong.
@@ -432,23 +541,10 @@ describe('rebuild (real Redis)', () => {
   // The hash came back without rs/ea/pl/sk: a lease left the mission in its skill set's queue and
   // counted, so every later lease handed it out again, and a returned lease queued it at the back.
   it("given a queued and an assigned mission's hashes deleted, then rebuild writes their queue fields again and the queued one is leased once, as before", async () => {
-    const prefix = testKeyPrefix('audit-rebuild-queued');
-    prefixes.push(prefix);
-    const keys = new KeyLayout(prefix);
-    const store = new MissionStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const { keys, store, queue } = emptyQueue('queued');
     const t = Date.parse('2026-11-30T09:00:00.000Z');
-    const enqueue = async (id: string, at: number): Promise<Mission> => {
-      const now = new Date(at);
-      const input = aCreate({ priority: 'high', requiredSkills: ['plumbing'] });
-      const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now }, (m) => [
-        { kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority },
-      ]);
-      if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
-      return result.mission;
-    };
-    const waiting = await enqueue('m-waiting', t);
-    const taken = await enqueue('m-taken', t - 60_000);
+    const waiting = await enqueuePlumbing(store, 'm-waiting', t);
+    const taken = await enqueuePlumbing(store, 'm-taken', t - 60_000);
     const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
     expect(leased.mission.id).toBe(taken.id);
     const assign = decideAssign(taken, 'agent-omar');
@@ -484,29 +580,12 @@ describe('rebuild (real Redis)', () => {
   ])(
     'given a ready and a leased mission whose hashes were %s, when the operator (deletes them and) rebuilds, then each is queued and counted once, at its old score',
     async (_how, byString) => {
-      const prefix = testKeyPrefix(`audit-rebuild-${byString ? 'wrong-type' : 'deleted'}`);
-      prefixes.push(prefix);
-      const keys = new KeyLayout(prefix);
-      const k = keys.partitions[0];
-      const store = new MissionStore(redis, keys);
-      const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+      const { keys, k, store, queue } = emptyQueue(byString ? 'wrong-type' : 'deleted');
       const t = Date.parse('2026-11-30T09:00:00.000Z');
-      const enqueue = async (id: string, at: number): Promise<Mission> => {
-        const now = new Date(at);
-        const result = await store.append(
-          id,
-          null,
-          decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
-          { actor: 'intake', now },
-          (m) => [{ kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority }],
-        );
-        if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
-        return result.mission;
-      };
-      const wasLeased = await enqueue('m-was-leased', t);
+      const wasLeased = await enqueuePlumbing(store, 'm-was-leased', t);
       const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
       expect(leased.mission.id).toBe(wasLeased.id);
-      const stayedReady = await enqueue('m-stayed-ready', t + 1_000);
+      const stayedReady = await enqueuePlumbing(store, 'm-stayed-ready', t + 1_000);
       const replace = (id: string) =>
         byString ? redis.multi().del(keys.mission(id)).set(keys.mission(id), 'replaced by hand').exec() : redis.del(keys.mission(id));
       await replace(wasLeased.id);
@@ -544,12 +623,7 @@ describe('rebuild (real Redis)', () => {
   // from its skill set's queue and handed it back into the ready queue. So did a whole hash
   // without its queue fields, as a rebuild leaves it between its switch and its restore.
   it('given a queued mission whose hash was deleted and one whose hash lost its queue fields, when the dispatcher looks before and after the rebuild, then each is assigned once and the ready queue is left empty', async () => {
-    const prefix = testKeyPrefix('audit-rebuild-dispatch');
-    prefixes.push(prefix);
-    const keys = new KeyLayout(prefix);
-    const k = keys.partitions[0];
-    const store = new MissionStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const { prefix, keys, k, store, queue } = emptyQueue('dispatch');
     const pipeline = new MissionPipeline(store, queue);
     const registry = new AgentRegistry(redis, keys);
     const dispatcher = new Dispatcher(

@@ -13,7 +13,7 @@ import {
 } from '@app/audit';
 import { AppendCode, AppendResult, KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, Decision, Mission, NewMissionEvent } from '@app/mission';
-import { aCreateInput, deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
+import { aCreateInput, enqueuedAt, deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 
 /** Missions the read model is compared for per MULTI (COMPARE_BATCH): the test needs a second batch. */
 const COMPARE_BATCH = 2_000;
@@ -52,7 +52,7 @@ describe('verify on a live log (real Redis)', () => {
     // A first batch of missions, and a second with enough missions to move one on per catch-up.
     const missions: Mission[] = [];
     for (let i = 0; i < COMPARE_BATCH + 2 * MAX_CATCH_UPS; i++) {
-      const created = await store.append(`m-${String(i).padStart(4, '0')}`, null, decideCreate(aCreateInput()), { actor: 'test' });
+      const created = await store.append(`m-${String(i).padStart(4, '0')}`, null, decideCreate(aCreateInput()), { actor: 'test' }, enqueuedAt());
       if (created.code !== AppendCode.Ok) throw new Error(`create failed: ${created.code}`);
       missions.push(created.mission);
     }
@@ -68,7 +68,7 @@ describe('verify on a live log (real Redis)', () => {
     const onProgress = ({ phase, done, total }: Progress): void => {
       if (phase === COMPARE_PHASE && done === COMPARE_BATCH && (total ?? 0) > COMPARE_BATCH && !live && !late) {
         // Between the two batches: a new mission, which the next read's first catch-up folds in…
-        const created = store.append('m-late', null, decideCreate(aCreateInput()), { actor: 'live' });
+        const created = store.append('m-late', null, decideCreate(aCreateInput()), { actor: 'live' }, enqueuedAt());
         appends.push(created);
         void created.then((outcome) => (late = outcome.code === AppendCode.Ok ? outcome.mission : null));
         live = true;

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { exportLog, importLog, Finding, rebuildReadModels, Progress, sha1Hex, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
+import { deleteKeysByPrefix, enqueuedAt, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
 import { chainFindings } from '../support/chain-findings';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace, rewriteLog } from '../support/log-rewrite';
@@ -84,7 +84,7 @@ describe('verify (real Redis)', () => {
     let n = 0;
     const appendOne = () => {
       const id = `m-live-${++n}`;
-      appends.push(store.append(id, null, decideCreate(aCreate({ title: `Live ${n}` })), { actor: 'intake' }));
+      appends.push(store.append(id, null, decideCreate(aCreate({ title: `Live ${n}` })), { actor: 'intake' }, enqueuedAt()));
     };
     // Fire appends (not awaited) in every phase, so some land between the walk and its reads of the read model.
     const perPhase = new Map<string, number>();
@@ -457,7 +457,7 @@ describe('verify (real Redis)', () => {
       const keys = freshKeys('utf8');
       const store = (await buildKnownLog(redis, keys)).store;
       const at = new Date('2025-06-02T08:00:00.000Z');
-      await store.append('m-replacement', null, decideCreate(aCreate({ title: 'Zimmer \uFFFD 12' }), at), { actor: 'intake', now: at });
+      await store.append('m-replacement', null, decideCreate(aCreate({ title: 'Zimmer \uFFFD 12' }), at), { actor: 'intake', now: at }, enqueuedAt(at));
       const target = await logIdOf(keys, 'm-replacement', 1);
       // U+FFFD is EF BF BD in UTF-8; a lone 0xFF decodes to it again, so the decoded text hashed the same.
       await rewriteLog(redis, keys, (id, fields) => {

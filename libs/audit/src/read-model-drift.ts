@@ -61,21 +61,23 @@ export async function compareReadModel(
   const compareBatch = async (batch: readonly string[]): Promise<string[]> => {
     // Taken once: the catch-ups between rounds must not change how many replies a mission has.
     const subjects = batch.map((id) => subjectsOf(fold, id));
+    const queued = batch.map((id) => fold.get(id)?.state?.status === 'queued');
     const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-      batch.forEach((id, i) => queueLiveReads(multi, keys, id, subjects[i]));
+      batch.forEach((id, i) => queueLiveReads(multi, keys, id, subjects[i], queued[i]));
     });
     const changing: string[] = [];
     let at = 0;
     batch.forEach((missionId, i) => {
-      const mine = replies.slice(at, at + LIVE_READS + subjects[i].length);
-      at += LIVE_READS + subjects[i].length;
+      const count = LIVE_READS + subjects[i].length + (queued[i] ? QUEUE_READS : 0);
+      const mine = replies.slice(at, at + count);
+      at += count;
       // A key of another type has nothing to compare: it is named, once, and the mission is not compared.
-      const wrong = wrongTypeKeys(keys, missionId, subjects[i], mine);
+      const wrong = wrongTypeKeys(keys, missionId, subjects[i], queued[i], mine);
       if (wrong.length > 0) {
         for (const finding of wrong) if (!findings.some((known) => known.kind === 'wrong-type' && known.detail === finding.detail)) findings.push(finding);
         return;
       }
-      const live = liveMission(mine, subjects[i]);
+      const live = liveMission(mine, subjects[i], queued[i]);
       // An append writes a mission's events, hash, list and sets at once: with the live v at the
       // replayed version the mission's read is in step with the walk even when the log moved on.
       if (moving && Number(live.v ?? 0) > (fold.get(missionId)?.lastVersion ?? 0)) changing.push(missionId);
@@ -202,6 +204,11 @@ interface LiveMission {
   unindexedSubjects: readonly string[];
   /** Its score in the dead-letter queue, and the dead-letter reason its hash keeps (`dr`). */
   deadLetter: { score: string | null; reason: string | null };
+  /**
+   * For a mission replayed as queued: whether it is in the ready zset, whether a lease holds it,
+   * and whether its hash records the skill set (`sk`, written with its other queue fields).
+   */
+  queue?: { ready: boolean; leased: boolean; recorded: boolean };
 }
 
 /**
@@ -209,39 +216,48 @@ interface LiveMission {
  * refused a read of for its type, named with the type the services write there. A key of the
  * whole partition (the index, the dead letters) is no one mission's.
  */
-function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonly string[], replies: readonly unknown[]): Finding[] {
+function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonly string[], queued: boolean, replies: readonly unknown[]): Finding[] {
   const read: [string, string, boolean][] = [
     [keys.mission(missionId), 'hash', true],
     [keys.missionIndex, 'sorted set', false],
     [keys.missionEvents(missionId), 'list', true],
     [keys.deadLetters, 'sorted set', false],
     ...subjects.map((subject): [string, string, boolean] => [keys.subjectMissions(subject), 'set', false]),
+    ...(queued ? [[keys.ready, 'sorted set', false] as [string, string, boolean], [keys.leased, 'sorted set', false] as [string, string, boolean]] : []),
   ];
   return read.flatMap(([key, type, own], i) =>
     replies[i] === WRONG_TYPE_REPLY ? [{ kind: 'wrong-type' as const, missionId: own ? missionId : '', logId: '', detail: wrongTypeDetail(key, type) }] : [],
   );
 }
 
-/** Replies queueLiveReads asks for beside one per subject. */
+/** Replies queueLiveReads asks for beside one per subject and, for a queued mission, QUEUE_READS. */
 const LIVE_READS = 4;
+/** Replies for a mission replayed as queued: its place in the ready zset and in the leases. */
+const QUEUE_READS = 2;
 
-/** The reads of one mission's read model, in the order liveMission takes their replies. */
-function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, subjects: readonly string[]): void {
+/**
+ * The reads of one mission's read model, in the order liveMission takes their replies; for a
+ * mission replayed as `queued`, also where it is queued: in the ready zset or leased.
+ */
+function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, subjects: readonly string[], queued: boolean): void {
   multi.hmget(
     keys.mission(missionId),
     MISSION_HASH_FIELDS.state,
     MISSION_HASH_FIELDS.status,
     MISSION_HASH_FIELDS.version,
     MISSION_HASH_FIELDS.deadLetterReason,
+    MISSION_HASH_FIELDS.skillSet,
   );
   multi.zscore(keys.missionIndex, missionId);
   multi.lrange(keys.missionEvents(missionId), 0, -1);
   multi.zscore(keys.deadLetters, missionId);
   for (const subject of subjects) multi.sismember(keys.subjectMissions(subject), missionId);
+  if (queued) multi.zscore(keys.ready, missionId).zscore(keys.leased, missionId);
 }
 
-function liveMission(replies: readonly unknown[], subjects: readonly string[]): LiveMission {
-  const [s, st, v, dr] = replies[0] as [string | null, string | null, string | null, string | null];
+function liveMission(replies: readonly unknown[], subjects: readonly string[], queued: boolean): LiveMission {
+  const [s, st, v, dr, sk] = replies[0] as [string | null, string | null, string | null, string | null, string | null];
+  const queueAt = LIVE_READS + subjects.length;
   return {
     v,
     s,
@@ -250,6 +266,7 @@ function liveMission(replies: readonly unknown[], subjects: readonly string[]): 
     listed: replies[2] as string[],
     unindexedSubjects: subjects.filter((_, i) => replies[LIVE_READS + i] === 0),
     deadLetter: { score: replies[3] as string | null, reason: dr },
+    ...(queued ? { queue: { ready: replies[queueAt] !== null, leased: replies[queueAt + 1] !== null, recorded: sk !== null } } : {}),
   };
 }
 
@@ -258,7 +275,11 @@ function subjectsOf(fold: ReplayFold, missionId: string): readonly string[] {
   return fold.get(missionId)?.state?.subjects ?? [];
 }
 
-function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed, unindexedSubjects, deadLetter }: LiveMission): Finding | undefined {
+function describeDrift(
+  fold: ReplayFold,
+  missionId: string,
+  { v, s, st, indexed, listed, unindexedSubjects, deadLetter, queue }: LiveMission,
+): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
   const listProblem = mission.logIds ? eventListProblem(listed, mission.logIds) : undefined;
@@ -282,6 +303,8 @@ function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, li
   if (listProblem) problems.push(listProblem);
   for (const subject of unindexedSubjects) problems.push(`the subject index of ${subject} (read by access requests and erasures) does not name the mission`);
   problems.push(...deadLetterProblems(mission.deadLetter, deadLetter));
+  // Only where the read model is otherwise right: a state drift is the finding then, and rebuild restores the effects with it.
+  if (problems.length === 0 && queue && state.status === 'queued' && v === String(state.version)) problems.push(...queueProblems(queue));
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
 }
@@ -297,6 +320,18 @@ export function stateProblem(s: string | null, state: Mission): string | undefin
   if (fields === null) return 's is not the JSON of an object';
   if (fields.length > 0) return `s differs from the replayed state in ${fields.join(', ')}`;
   return canonicalJson(JSON.parse(s)) !== canonicalJson(state) ? 's differs from the replayed state' : undefined;
+}
+
+/**
+ * Where a queued mission is missing from the ready queue, as rebuild's Unqueued finds it: in neither
+ * the ready zset nor a lease, no lease hands it out; leased without its queue fields (rs, ea, pl,
+ * sk), its lease's end leaves it out of the ready queue. Every script that takes a queued mission
+ * out of one puts it in the other at once. A ready one without them is the ready counts' finding.
+ */
+function queueProblems({ ready, leased, recorded }: NonNullable<LiveMission['queue']>): string[] {
+  if (!ready && !leased) return ['it is queued, but in neither the ready queue nor a lease, so no lease hands it out'];
+  if (leased && !recorded) return ["it is leased without its hash's queue fields (rs, ea, pl, sk), so its lease's end leaves it out of the ready queue"];
+  return [];
 }
 
 /**

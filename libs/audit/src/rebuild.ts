@@ -172,7 +172,10 @@ enum Drift {
   EventList = 4,
   /** Missing from the set of a data subject its create names: put back with SADD, no switch. */
   SubjectUnindexed = 8,
-  /** Queued, its hash whole, but not queued as its effects queue it: its effects restored, no switch. */
+  /**
+   * Queued, its hash whole, but not queued as its effects queue it (or leased without its queue
+   * fields, which its lease's end queues it by): its effects restored, no switch.
+   */
   Unqueued = 16,
   /** Its dead letter (queue entry, `dr`) is not where its events leave it: written again, no switch. */
   DeadLetter = 32,

@@ -91,6 +91,12 @@ export enum RestoreCode {
   MovedOn = 1,
   /** A lease holds the mission (taken since its effects were replayed): nothing applied, or it would be handed out twice. */
   Leased = 2,
+  /**
+   * A lease holds the mission, and its hash had no queue fields (written again by a rebuild, or
+   * deleted, while the lease was held): only those were written, from its last enqueue, so the
+   * lease's end queues it again as it was. No sorted set or count was touched.
+   */
+  QueueFields = 3,
 }
 
 const restoreScript = new LuaScript(join(__dirname, 'lua'), 'restore-mission-effects-17', missionLuaOptions({ CODE: luaEnum(RestoreCode) }));
@@ -304,7 +310,8 @@ export class MissionStore {
    * written without them by an import. Only effects on the mission's index
    * memberships and its service messages may be given (restore-mission-effects-17.lua names their
    * keys); an enqueue is not counted per minute again. MovedOn, with nothing applied, when the
-   * mission is no longer at `version`.
+   * mission is no longer at `version`; Leased when a lease holds it, or QueueFields when its hash
+   * also lacked the queue fields its lease's end queues it by, then written alone.
    */
   async restoreEffects(missionId: string, version: number, effects: readonly RestoredEffect[]): Promise<RestoreCode> {
     const k = this.keys.of(missionId);

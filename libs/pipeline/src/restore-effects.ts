@@ -115,9 +115,12 @@ export function restoringEffects(
 }
 
 export interface RestoreResult {
-  /** Missions whose memberships (and message, when in flight) were written. */
+  /**
+   * Missions whose memberships (and message, when in flight) were written, and leased missions
+   * whose hash lacked its queue fields, given those alone (RestoreCode.QueueFields).
+   */
   restored: number;
-  /** Missions that moved on while they were restored, or that a lease holds: left alone. */
+  /** Missions that moved on while they were restored, or that a lease holds with their queue fields: left alone. */
   movedOn: number;
   /** Of the restored, missions in flight given their driving message. */
   messages: number;
@@ -157,6 +160,11 @@ export async function restoreMissionEffects(
   const runningByStream = new Map<string, number>();
   const apply = async (missionId: string, version: number, effects: RestoredEffect[], inFlight: boolean): Promise<boolean> => {
     const code = await store.restoreEffects(missionId, version, effects);
+    // A leased mission given back its queue fields alone: its lease's end queues it by them.
+    if (code === RestoreCode.QueueFields) {
+      result.restored++;
+      return false;
+    }
     if (code !== RestoreCode.Restored) {
       result.movedOn++;
       return false;

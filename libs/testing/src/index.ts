@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { RedisOptions } from 'ioredis';
-import { QueueOrderOptions } from '@app/mission-queue';
+import { Effect } from '@app/event-store';
+import { Mission } from '@app/mission';
+import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { createRedisConnection, RedisConnection, RedisTarget } from '@app/redis';
 
 /** A fresh namespace per test, so suites can share one Redis (even a developer's) and clean up precisely. */
@@ -42,6 +44,16 @@ export { deleteKeysByPrefix, escapeGlob } from '@app/redis';
 
 /** The ready queue's order with the default settings (PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS). */
 export const TEST_QUEUE_ORDER: QueueOrderOptions = { headStartMsPerPoint: 3_000, deadlineLeadMs: 3_600_000 };
+
+/**
+ * The ready-queue effect of a create appended through MissionStore itself (MISSION_EFFECTS' enqueue,
+ * at `at`, by TEST_QUEUE_ORDER): every queued mission is in the ready queue or a lease, which verify
+ * holds the read model to.
+ */
+export function enqueuedAt(at: Date = new Date()): (mission: Mission) => Effect[] {
+  const t = at.getTime();
+  return (mission) => [{ kind: 'enqueue', score: queueKey(mission, t, TEST_QUEUE_ORDER), enqueuedAt: t, level: mission.priority }];
+}
 
 /** A stream entry's flat field list (`XRANGE`: name, value, name, value, …) as an object. */
 export function streamFields(fields: string[]): Record<string, string> {

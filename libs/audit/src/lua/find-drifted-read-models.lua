@@ -36,7 +36,9 @@
           hash): a mission that moved on since the replay has a longer list, and the switch leaves
           it alone. A subject's set only ever gains missions, so it is checked whatever v is. A
           leased mission is left out of Unqueued: putting it back in the ready queue would hand
-          it out a second time while its lease is held.
+          it out a second time while its lease is held, unless its hash lacks the skill set: its
+          lease's end would then leave it out of the ready queue, and the restore writes its queue
+          fields alone (RestoreCode.QueueFields).
 ]]
 local drifted = {}
 local k, a, i = 5, 1, 0
@@ -65,9 +67,14 @@ while a <= #ARGV do
       what = what + DRIFT.DeadLetter
     end
   end
-  if what == 0 and live[2] == 'queued' and redis.call('ZSCORE', KEYS[3], ARGV[a]) == false
-    and (redis.call('HEXISTS', hash, MISSION_FIELDS.skillSet) == 0 or redis.call('ZSCORE', KEYS[2], ARGV[a]) == false) then
-    what = what + DRIFT.Unqueued
+  if what == 0 and live[2] == 'queued' then
+    local unrecorded = redis.call('HEXISTS', hash, MISSION_FIELDS.skillSet) == 0
+    if redis.call('ZSCORE', KEYS[3], ARGV[a]) then
+      -- Leased without its queue fields: its lease's end would leave it out of the ready queue.
+      if unrecorded then what = what + DRIFT.Unqueued end
+    elseif unrecorded or redis.call('ZSCORE', KEYS[2], ARGV[a]) == false then
+      what = what + DRIFT.Unqueued
+    end
   end
   for s = 1, subjects do
     if redis.call('SISMEMBER', KEYS[k + 1 + s], ARGV[a]) == 0 then

@@ -60,11 +60,16 @@ local function insertIntoReady(q, id, score, since, level, skills)
   return added
 end
 
+-- Records in a mission's hash where it is queued: its ready score, time, level and skill set.
+local function recordQueueFields(missionKey, score, since, level, skills)
+  redis.call('HSET', missionKey, MISSION_FIELDS.readyScore, score, MISSION_FIELDS.enqueuedAt, since,
+    MISSION_FIELDS.priorityLevel, level, MISSION_FIELDS.skillSet, skills)
+end
+
 -- Queues a mission and records its queue fields in its hash. True if it was not ready before.
 local function addToReady(q, missionKey, id, score, since, level, skills)
   local added = insertIntoReady(q, id, score, since, level, skills)
-  redis.call('HSET', missionKey, MISSION_FIELDS.readyScore, score, MISSION_FIELDS.enqueuedAt, since,
-    MISSION_FIELDS.priorityLevel, level, MISSION_FIELDS.skillSet, skills)
+  recordQueueFields(missionKey, score, since, level, skills)
   return added
 end
 
