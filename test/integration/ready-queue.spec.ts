@@ -322,6 +322,33 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.readyIds()).toEqual(['plumbing-1', 'plumbing-2', 'plumbing-3']);
   });
 
+  // A member of a skill set's queue that is not ready (here a leased mission put back in it by hand)
+  // is named by no count or ready mission, so the recount never finds it: a lease of the skill set
+  // took it (removeFromReady found it not ready and left it there), leasing it a second time.
+  it("given a stray in a skill set's queue that is not ready, then a lease of that skill set neither takes it nor leaves it there, and it takes no place in the batch", async () => {
+    const { keys, queue, lease, enqueue, leasedIds } = setup();
+    const k = keys.partitions[0];
+    const plumbingQueue = `${k.readyWithSkillsPrefix}plumbing`;
+    const plumber = { freeAgents: [{ free: 2, skills: ['plumbing'] }] };
+    const t = 1_700_000_000_000;
+    const taken = await enqueue('taken', 'critical', t, ['plumbing']);
+    expect(await lease(0, 1, 60_000, 'r1', plumber)).toBe(1);
+    const deadline = await redis.zscore(k.leased, 'taken');
+    await redis.zadd(plumbingQueue, queue.score(taken, t), 'taken');
+
+    // No ready mission of the skill set: no lease reads its queue.
+    expect(await lease(0, 1, 60_000, 'r2', plumber)).toBe(0);
+    await enqueue('plumbing-1', 'low', t + 1, ['plumbing']);
+    expect(await lease(0, 1, 60_000, 'r3', plumber)).toBe(1);
+
+    expect(await leasedIds()).toEqual(['taken', 'plumbing-1']);
+    expect(await redis.zrange(plumbingQueue, 0, -1)).toEqual([]);
+    expect(await redis.zscore(k.leased, 'taken')).toBe(deadline);
+    expect(await redis.hget(k.leaseOwners, 'taken')).toBe('r1');
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '0' });
+    expect(await queue.stats()).toMatchObject({ ready: 0, leased: 2 });
+  });
+
   it('given a lease with a free agent for one slot and max 1, then the best mission it fits is leased and nothing more', async () => {
     const { lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;

@@ -24,6 +24,13 @@
   leases only what it found before the last of them: the missions behind more of them wait until
   they are mended, rather than every lease (every look of every orchestrator) reading past all.
 
+  A member of a skill set's ready queue that is not in the ready zset (a stray: left by a key
+  deleted or edited by hand, which no count or ready mission names, so the ready-count recount
+  never finds it) is taken out of that queue when a free agent would take it (one ZSCORE per
+  mission about to be picked, not per mission read) and not leased: removeFromReady would leave
+  it there, and every later lease would take it again. It takes no place in the batch nor a free
+  slot, and is not named: it is no mission of the ready queue.
+
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
   KEYS[3] counters hash
@@ -147,11 +154,19 @@ else
     for a = 1, agentCount do
       local agent = agents[a]
       if agent.slots > 0 and agentFits(agent, candidate.needed) then
-        if pick(candidate.id, candidate.rawScore) then
+        -- A stray of its skill set's queue (not ready: left by a hand edit or a lost key) leaves that
+        -- queue, uncounted (no count names it), and takes no place: removeFromReady would not touch it.
+        local stray = not redis.call('ZSCORE', KEYS[1], candidate.id)
+        if stray then
+          redis.call('ZREM', ARGV[7] .. candidate.needed, candidate.id)
+          -- The queue's unread missions moved up one rank.
+          read[candidate.needed] = read[candidate.needed] - 1
+        end
+        if not stray and pick(candidate.id, candidate.rawScore) then
           agent.slots = agent.slots - 1
           free = free - 1
         else
-          -- Passed over: the next mission of its skill set joins the candidates in its stead, in score order.
+          -- Passed over or stray: the next mission of its skill set joins the candidates in its stead, in score order.
           -- The candidates after this one are in that order: the first not before it is found by halving.
           local more = readSkillSet(candidate.needed, read[candidate.needed], read[candidate.needed])[1]
           if more then
