@@ -349,6 +349,28 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.stats()).toMatchObject({ ready: 0, leased: 2 });
   });
 
+  // A ready mission put by hand into another skill set's queue was leased through it as well as
+  // through its own, twice in one lease, or to an agent without its skills.
+  it("given a ready mission also in another skill set's queue, then a lease takes it once, only for an agent with its own skills, and drops it from that queue", async () => {
+    const { keys, queue, lease, enqueue, leasedIds } = setup();
+    const k = keys.partitions[0];
+    const electricalQueue = `${k.readyWithSkillsPrefix}electrical`;
+    const t = 1_700_000_000_000;
+    const plumbing = await enqueue('plumbing-1', 'critical', t, ['plumbing']);
+    await enqueue('electrical-1', 'low', t + 1, ['electrical']);
+    await redis.zadd(electricalQueue, queue.score(plumbing, t), 'plumbing-1');
+
+    expect(await lease(0, 2, 60_000, 'electrician', { freeAgents: [{ free: 2, skills: ['electrical'] }] })).toBe(1);
+    expect(await leasedIds()).toEqual(['electrical-1']);
+    expect(await redis.zrange(electricalQueue, 0, -1)).toEqual([]);
+    expect(await lease(0, 2, 60_000, 'both', { freeAgents: [{ free: 2, skills: ['electrical', 'plumbing'] }] })).toBe(1);
+
+    expect(await leasedIds()).toEqual(['electrical-1', 'plumbing-1']);
+    expect(await redis.hget(k.counters, 'dequeued')).toBe('2');
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '0', electrical: '0' });
+    expect(await queue.stats()).toMatchObject({ ready: 0, leased: 2 });
+  });
+
   it('given a lease with a free agent for one slot and max 1, then the best mission it fits is leased and nothing more', async () => {
     const { lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;

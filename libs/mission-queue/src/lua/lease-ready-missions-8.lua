@@ -68,18 +68,22 @@ local picked = {}
 -- Flat: id, why.
 local passedOver = {}
 local passedOverCount = 0
--- Picks the mission if its hash says how it is counted; another one is passed over. Whether it was picked.
-local function pick(id, score)
+-- Picks the mission if its hash says how it is counted and, when it was read from the queue of
+-- skill set `needed`, counts it under that set: 'picked'. One that cannot be counted is passed over
+-- ('passed'); one counted under another set is a stray of that queue ('elsewhere': a hand edit put
+-- it there, and leasing it through it would hand it to an agent without its skills, or twice).
+local function pick(id, score, needed)
   local held = readMissionHash(ARGV[3] .. id, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet, MISSION_FIELDS.state)
   local why = uncountable(held, 2, 3)
   if why then
     passedOverCount = passedOverCount + 1
     passedOver[2 * passedOverCount - 1] = id
     passedOver[2 * passedOverCount] = why
-    return false
+    return 'passed'
   end
+  if needed and held[2] ~= needed then return 'elsewhere' end
   picked[#picked + 1] = { id = id, score = score, held = held }
-  return true
+  return 'picked'
 end
 -- Passed over as many as a lease may: it reads no further.
 local function passedOverEnough()
@@ -154,15 +158,17 @@ else
     for a = 1, agentCount do
       local agent = agents[a]
       if agent.slots > 0 and agentFits(agent, candidate.needed) then
-        -- A stray of its skill set's queue (not ready: left by a hand edit or a lost key) leaves that
-        -- queue, uncounted (no count names it), and takes no place: removeFromReady would not touch it.
-        local stray = not redis.call('ZSCORE', KEYS[1], candidate.id)
-        if stray then
+        -- A stray of its skill set's queue (not ready, or ready under another skill set: left by a hand
+        -- edit or a lost key) leaves that queue, uncounted (no count of that set names it), and takes
+        -- no place: removeFromReady would not touch it there.
+        local outcome = 'stray'
+        if redis.call('ZSCORE', KEYS[1], candidate.id) then outcome = pick(candidate.id, candidate.rawScore, candidate.needed) end
+        if outcome == 'stray' or outcome == 'elsewhere' then
           redis.call('ZREM', ARGV[7] .. candidate.needed, candidate.id)
           -- The queue's unread missions moved up one rank.
           read[candidate.needed] = read[candidate.needed] - 1
         end
-        if not stray and pick(candidate.id, candidate.rawScore) then
+        if outcome == 'picked' then
           agent.slots = agent.slots - 1
           free = free - 1
         else
