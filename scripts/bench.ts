@@ -13,10 +13,9 @@ import { BenchReport, GuestDataSwitch, Mode, runBench, summarize } from './bench
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts, withoutGuestDataNodeOptions } from './bench/system';
 import { TerminalUi } from './bench/ui';
-import { LaunchOptions, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
+import { LaunchOptions, launchSystem, linePrefix, readyTimeoutMs, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
-const READY_TIMEOUT_MS = 60_000;
 /** The largest RATE_LIMIT_PER_MINUTE the intake accepts: the limiter still runs, it just never says no. */
 const GENEROUS_RATE_LIMIT = 100_000_000;
 
@@ -154,11 +153,14 @@ async function main(argv: string[]): Promise<number> {
       failure ??= new Error(`a service exited unexpectedly (code ${code})`);
       abort.abort();
     });
-    await waitUntilReady(ports, { listening: system.listening, timeoutMs: READY_TIMEOUT_MS, signal: abort.signal, listenHost: process.env.LISTEN_HOST }).catch(
-      (error: unknown) => {
-        throw abort.signal.aborted ? new BenchAborted() : error;
-      },
-    );
+    await waitUntilReady(ports, {
+      listening: system.listening,
+      timeoutMs: readyTimeoutMs(process.env),
+      signal: abort.signal,
+      listenHost: process.env.LISTEN_HOST,
+    }).catch((error: unknown) => {
+      throw abort.signal.aborted ? new BenchAborted() : error;
+    });
     const mode: Mode = new Set(Object.values(pids)).size === 1 ? 'one-process' : 'split';
     if (mode !== askedMode)
       ui.log(`bench: asked for mode ${askedMode}, but the launcher started ${mode === 'split' ? 'four processes' : 'one process'}: reporting ${mode}`);

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { forTerminal } from '@app/audit';
-import { ConfigError, DECIMAL_INTEGER, Environment, EXIT_CONFIG, EXIT_USAGE, loadEnvironment, redisUrlDatabase } from '@app/config';
+import { ConfigError, DECIMAL_INTEGER, EXIT_CONFIG, EXIT_USAGE, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
@@ -30,16 +30,12 @@ import {
 } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
-import { checkRedisVariables, childLogFormat, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
+import { checkRedisVariables, childLogFormat, launchSystem, linePrefix, readyTimeoutMs, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 import { ProgressLines } from './progress-lines';
 import { progressTime } from './progress-time';
 import { stopSignalListener } from './stop-signal-listener';
 
 const rootDir = path.resolve(__dirname, '..', '..');
-/** How long the services get to be ready at least; more when REDIS_STARTUP_TIMEOUT_MS is longer (readyTimeoutMs). */
-const READY_TIMEOUT_MS = 60_000;
-/** What the services may take to be ready once their wait for Redis is over: the wait's default leaves this much of READY_TIMEOUT_MS. */
-const READY_AFTER_REDIS_MS = 30_000;
 const POLL_INTERVAL_MS = 300;
 const HTTP_CONCURRENCY = 8;
 /** Bounds how often one request waits out a 429 before it counts as failed. */
@@ -609,23 +605,6 @@ async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) 
     while (next < items.length) await work(items[next++]);
   });
   await Promise.all(workers);
-}
-
-/**
- * How long the demo waits for the services to be ready: past their own wait for Redis
- * (REDIS_STARTUP_TIMEOUT_MS, read as they validate it) with time to start after it, so that a Redis
- * they cannot reach ends the demo with their 69, not with its own "not ready" (1). A value they
- * refuse is theirs to report (78); the demo then waits as for the default.
- */
-export function readyTimeoutMs(env: NodeJS.ProcessEnv): number {
-  let redisWaitMs: number;
-  try {
-    redisWaitMs = loadEnvironment({ REDIS_STARTUP_TIMEOUT_MS: env.REDIS_STARTUP_TIMEOUT_MS }).REDIS_STARTUP_TIMEOUT_MS;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    redisWaitMs = new Environment().REDIS_STARTUP_TIMEOUT_MS;
-  }
-  return Math.max(READY_TIMEOUT_MS, redisWaitMs + READY_AFTER_REDIS_MS);
 }
 
 async function waitReady(ports: Record<ServiceName, number>, listening: ReadonlySet<ServiceName>, signal: AbortSignal, term: Terminal): Promise<void> {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
+import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis, settlesWithin } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
@@ -123,6 +123,28 @@ export function readyMessage(ports: Record<ServiceName, number>, services: reado
   const base = `http://${localHostFor(env.LISTEN_HOST, 'localhost')}:${ports.intake}`;
   const key = env.API_KEYS?.trim() ? 'one of API_KEYS' : `the operator key in ${keyFile}`;
   return `Ready: API ${base}/api, docs ${base}/docs, console ${base}/console; send Authorization: Bearer <key> with ${key}`;
+}
+
+/** How long the services get to be ready at least; more when REDIS_STARTUP_TIMEOUT_MS is longer (readyTimeoutMs). */
+const READY_TIMEOUT_MS = 60_000;
+/** What the services may take to be ready once their wait for Redis is over: the wait's default leaves this much of READY_TIMEOUT_MS. */
+const READY_AFTER_REDIS_MS = 30_000;
+
+/**
+ * How long `npm start`, the demo and the bench wait for the services to be ready: past their own
+ * wait for Redis (REDIS_STARTUP_TIMEOUT_MS, read as they validate it) with time to start after it,
+ * so that a Redis they cannot reach ends with their 69, not with a "not ready after 60 s" of the
+ * caller's own. A value they refuse is theirs to report (78); the caller then waits as for the default.
+ */
+export function readyTimeoutMs(env: NodeJS.ProcessEnv): number {
+  let redisWaitMs: number;
+  try {
+    redisWaitMs = loadEnvironment({ REDIS_STARTUP_TIMEOUT_MS: env.REDIS_STARTUP_TIMEOUT_MS }).REDIS_STARTUP_TIMEOUT_MS;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    redisWaitMs = new Environment().REDIS_STARTUP_TIMEOUT_MS;
+  }
+  return Math.max(READY_TIMEOUT_MS, redisWaitMs + READY_AFTER_REDIS_MS);
 }
 
 /**

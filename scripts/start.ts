@@ -13,12 +13,12 @@ import {
   readyMessage,
   RunningSystem,
   startExitCodesHelp,
+  readyTimeoutMs,
   waitUntilReady,
 } from './launcher';
 import { stopSignalListener } from './stop-signal-listener';
 
 const rootDir = path.resolve(__dirname, '..', '..');
-const READY_TIMEOUT_MS = 60_000;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
   const keyFile = path.relative(process.cwd(), path.join(dataDir, LOCAL_KEY_FILE)) || LOCAL_KEY_FILE;
   waitUntilReady(Object.fromEntries(services.map((name) => [name, ports[name]])), {
     listening: system.listening,
-    timeoutMs: READY_TIMEOUT_MS,
+    timeoutMs: readyTimeoutMs(process.env),
     signal: waiting.signal,
     listenHost: process.env.LISTEN_HOST,
   }).then(

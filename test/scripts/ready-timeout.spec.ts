@@ -1,11 +1,12 @@
-import { readyTimeoutMs } from '../../scripts/demo';
+import { readyTimeoutMs } from '../../scripts/launcher';
 
 /**
- * How long the demo waits for the services to be ready. It waited 60 s whatever REDIS_STARTUP_TIMEOUT_MS
- * said: with 60 s or more and no Redis, it gave up first ("demo: not ready after 60 s", exit 1) instead
- * of ending with the services' 69, and its clean-up then stalled on that Redis.
+ * How long `npm start`, the demo and the bench wait for the services to be ready. Each waited 60 s
+ * whatever REDIS_STARTUP_TIMEOUT_MS said: with 60 s or more and no Redis, the demo gave up first
+ * ("demo: not ready after 60 s", exit 1) instead of ending with the services' 69, the bench too,
+ * and `npm start` said "Still waiting: … not ready after 60 s" while the services still waited.
  */
-describe("the demo's wait for the services to be ready", () => {
+describe('the wait of npm start, the demo and the bench for the services to be ready', () => {
   it('given REDIS_STARTUP_TIMEOUT_MS unset, then it waits 60 s, as it did', () => {
     expect(readyTimeoutMs({})).toBe(60_000);
   });
