@@ -17,9 +17,6 @@ export interface GuestDataCost {
   msPerMission: { intake: number; executor: number; evaluator: number; total: number };
 }
 
-/** Missions run through once, untimed, before the measured ones. */
-const WARM_UP_MISSIONS = 500;
-
 /** What a completed attempt records besides the output (the mock's). */
 const RESULT = { model: 'mock', latencyMs: 0, usage: { promptTokens: 0, completionTokens: 0 } };
 
@@ -42,6 +39,12 @@ const AGENT_OUTPUT = {
  * one key cache for the three when `shareKeyCache`, as the services of one process share theirs),
  * under a key prefix of its own that is deleted afterwards. Not in it: the cost of the longer
  * state every hop carries (docs/performance.md § 3.6).
+ *
+ * `count` is the throughput phase's mission count, and nothing runs first: the figure is compared
+ * with the services' CPU per mission of that phase, which they spend from a cold start, their JIT
+ * warm-up spread over its missions; this code's warm-up is spread over as many. With 500 missions
+ * to warm up and 5,000 measured, the JIT's work was spread over a quarter of the missions and the
+ * figure came out half as high again as over 20,000 (docs/performance.md § 3.25).
  */
 export async function measureGuestDataCost(
   redis: Redis,
@@ -56,8 +59,7 @@ export async function measureGuestDataCost(
   const keyCache = new SubjectKeyCache(settings.DATA_KEY_CACHE_TTL_MS, settings.DATA_KEY_CACHE_SIZE);
   const service = () => new MissionPersonalData(createGuestDataCipher(redis, settings, tmpdir(), shareKeyCache ? () => keyCache : undefined).cipher);
   const [intake, executor, evaluator] = [service(), service(), service()];
-  const warmUp = Math.min(WARM_UP_MISSIONS, count);
-  const bar = ui.bar('guest data', (warmUp + count) * 3, 'steps');
+  const bar = ui.bar('guest data', count * 3, 'steps');
   let done = 0;
   const timed = async <I, O>(items: readonly I[], work: (item: I, index: number) => Promise<O>): Promise<{ results: O[]; ms: number }> => {
     const results: O[] = [];
@@ -91,8 +93,6 @@ export async function measureGuestDataCost(
     };
   };
   try {
-    // JIT-compiled first, as in a service that has run for a while.
-    await run(factory.missions(warmUp), 'warm-up');
     const { ms, withSubjects } = await run(factory.missions(count), 'measured');
     const per = (total: number) => total / count;
     return {
