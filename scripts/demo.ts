@@ -69,7 +69,8 @@ database the server lacks), as npm start ends on one; 69 the services cannot rea
 (REDIS_URL); 130 stopped by Ctrl-C, SIGTERM or SIGHUP before the summary (with --keep-running, one
 after it ends the demo with the summary's code).
 
-Keys: the demo's own (demo:<time>:) are deleted when it ends, but with --keep-running; under a
+Keys: the demo's own (demo:<time>:) are deleted when it ends, but after the summary of a
+--keep-running run (a stop before that summary deletes them too); under a
 KEY_PREFIX given they stay, and the demo says how to purge them. After a 78 or 69 it submitted
 nothing, but the services that started before one refused (with --split most often) may have
 written keys: deleted under its own prefix, said under a KEY_PREFIX given when there are any (or
@@ -381,7 +382,10 @@ async function main(argv: string[]): Promise<number> {
       }
     }
 
-    if (options.keepRunning && !abort.signal.aborted) {
+    // The keys stay only once this line, which says how to purge them, was printed: a stop before
+    // the summary ends the demo as a run without --keep-running does, its own keys deleted.
+    const keptRunning = options.keepRunning && !abort.signal.aborted;
+    if (keptRunning) {
       term.line(
         `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis: ` +
           `delete them afterwards with ${purge}).\n` +
@@ -394,7 +398,7 @@ async function main(argv: string[]): Promise<number> {
     // However the run ended (done, Ctrl-C, timed out, a service crashed), before the services stop.
     // What it could not undo matters only where the keys stay.
     const failures = await undoRunChanges(intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused, runKeyName);
-    if (failures.length > 0 && (!ownPrefix || options.keepRunning)) {
+    if (failures.length > 0 && (!ownPrefix || keptRunning)) {
       term.line(`The demo could not undo, under KEY_PREFIX=${keyPrefix}:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
     }
     stopping = true;
@@ -407,13 +411,13 @@ async function main(argv: string[]): Promise<number> {
     }
     const refusedAtStart = refusedToStart(systemCode, ready);
     code = exitCodeAfterStop(code, systemCode, ready);
-    // Kept only with --keep-running, so the missions can still be looked at afterwards (its lines said
-    // how to purge them), and under a KEY_PREFIX the caller gave, which may hold more than this run:
+    // Kept only after --keep-running's lines, so the missions can still be looked at afterwards (they
+    // said how to purge them), and under a KEY_PREFIX the caller gave, which may hold more than this run:
     // said, not deleted. Before the system was ready some services may have written already (with
     // --split the others start while one refuses), so then Redis is looked at. In one process a single
     // wait for Redis comes before any service is built: when it failed (69), nothing was written.
     const nothingWritten = refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE && !options.split;
-    if (!options.keepRunning && !nothingWritten) {
+    if (!keptRunning && !nothingWritten) {
       if (ownPrefix) await deleteKeys(redis, keyPrefix, ready, term);
       else if (ready) term.line(keysStayLine(keyPrefix, purge));
       else await sayIfKeysStay(redis, keyPrefix, purge, term);
