@@ -31,10 +31,21 @@ import {
   missingVersions,
   LogAnchor,
   verifyLog,
+  logOfAnotherType,
+  wrongTypeFinding,
   WrongTypeKey,
 } from '@app/audit';
 import { ConfigError, dataKeySourceProblem, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
-import { describeUnreadable, isUnreadable, KeyLayout, LogEntryRead, MissionStore, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
+import {
+  describeUnreadable,
+  isUnreadable,
+  KeyLayout,
+  LogEntryRead,
+  MissionStore,
+  PartitionKeys,
+  UnreadableLogEntry,
+  UnreadableStoredDataError,
+} from '@app/event-store';
 import {
   DataKeySettings,
   GuestDataError,
@@ -104,7 +115,9 @@ Exit codes:
      breaks as they were (it names them; the log was changed: see verify), or keys of another Redis
      type (it names them), or history or state met
      versions of the mission missing from the log, or events of it that cannot be read (history
-     names them; state folds nothing across them), or an event list key of another Redis type (named)
+     names them; state folds nothing across them), or an event list key of another Redis type (named),
+     or history, state or export met a partition's log of another Redis type (named; export writes
+     no file)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
@@ -443,8 +456,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       if (options.out.trim() === '') throw new CliError('--out needs a file name');
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');
+        // Every partition's log is read, whatever the filter.
+        await refuseLogsOfAnotherType(redis, keys.partitions, 'its events cannot be exported: nothing was written');
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
-        if (options.mission && (await new MissionStore(redis, keys).historyEntries(options.mission)).length === 0) throw unknownMission(options.mission, keys);
+        if (options.mission) await readMissionLog(redis, keys, options.mission);
         const file = await ExportFile.open(options.out).catch((error: Error) => {
           throw new CliError(`cannot write ${options.out}: ${error.message}`);
         });
@@ -892,11 +907,27 @@ function wrongTypeLine(keys: KeyLayout, { missionId, key, expected }: WrongTypeK
 }
 
 /**
+ * Exit 1 (damaged data, as verify's findings) when one of these partitions' logs holds another Redis
+ * type (changed by hand), naming each as verify does, `consequence` after it: read, it failed the
+ * command with Redis's bare WRONGTYPE, exit 2 (bad input), naming no key.
+ */
+async function refuseLogsOfAnotherType(redis: RedisConnection, partitions: readonly PartitionKeys[], consequence: string): Promise<void> {
+  const logs = await Promise.all(partitions.map((partition) => logOfAnotherType(redis, partition)));
+  const named = partitions.flatMap((partition, i) => {
+    const log = logs[i];
+    return log ? [wrongTypeFinding(log, `it is the event log of partition ${partition.index}, so ${consequence}`).detail] : [];
+  });
+  if (named.length > 0) throw new CliError(`${named.join('\n')} (run verify; docs/operations.md, "When replay verify fails", wrong-type)`, EXIT_FINDINGS);
+}
+
+/**
  * What history and state read of a mission: how many events its event list names (read before the
  * events: an append in between then makes the list shorter than them, never a false gap) and its
- * entries. Its event list changed by hand into another Redis type is a finding (exit 1) naming the key.
+ * entries. Its event list, or its partition's log, changed by hand into another Redis type is a
+ * finding (exit 1) naming the key.
  */
 async function readMissionLog(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<{ listed: number; entries: LogEntryRead[] }> {
+  await refuseLogsOfAnotherType(redis, [keys.of(missionId)], `no event of mission ${missionId} can be read`);
   const store = new MissionStore(redis, keys);
   try {
     const listed = await store.listedEvents(missionId);

@@ -51,8 +51,18 @@ describe("the replay CLI's exit codes in the docs", () => {
   it('given an event list of another Redis type, then the README and the --help give the exit code history and state end with', async () => {
     const readme = flat('README.md');
     expect(readme).toContain(`shows nothing and names the key, with exit ${EXIT_FINDINGS}, as \`state\` does |`);
-    expect(readme).toContain('or an event list key of another Redis type (named); 2 bad arguments');
+    expect(readme).toContain('or an event list key of another Redis type (named), or');
     expect(await help()).toContain('or an event list key of another Redis type (named)');
+  });
+
+  // history, state and export exited 2 (bad input) on a log of another type, naming no key.
+  it('given a log of another Redis type, then the README, the --help and the operations table give the exit code history, state and export end with', async () => {
+    const readme = flat('README.md');
+    expect(readme).toContain("or `history`, `state` or `export` met a partition's log of another Redis type (named; `export` writes no file); 2 bad arguments");
+    expect(readme).toContain("or its partition's log (`…:log`, a stream), holds another Redis type");
+    expect(readme).toContain(`is named as \`history\` names it, with exit ${EXIT_FINDINGS} and no file written |`);
+    expect(await help()).toContain("or history, state or export met a partition's log of another Redis type (named; export writes no file)");
+    expect(flat('docs/operations.md')).toContain(`name it the same way and exit ${EXIT_FINDINGS}, \`…; it is the event log of partition 0`);
   });
 
   // rewrap-keys stopped at such a key with exit 2, which the docs give for bad arguments.

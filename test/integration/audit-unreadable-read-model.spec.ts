@@ -107,6 +107,17 @@ describe("a mission's event list changed by hand into another Redis type (real R
       `mission ${wait}: its key ${keys.missionEvents(wait)} holds another type of value than a list; nothing of it can be read (run verify)`,
     );
   });
+
+  // It ended with exit 2 (bad input) and the store's words, as no finding.
+  it('given it, when export --mission runs for the mission, then it names the key and exits 1, as history does', async () => {
+    const run = await replay('export', '--mission', wait, '--out', '/dev/null');
+
+    expect(run).toEqual({
+      code: EXIT_FINDINGS,
+      stdout: '',
+      stderr: `replay: mission ${wait}: its key ${keys.missionEvents(wait)} holds another type of value than a list; nothing of it can be read (run verify)\n`,
+    });
+  });
 });
 
 describe('rebuild on a key of a whole partition changed by hand into another Redis type (real Redis)', () => {

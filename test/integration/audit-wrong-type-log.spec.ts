@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, testKeyPrefix, testRedis } from '@app/testing';
 import { EXIT_FINDINGS, EXIT_OK } from '../../scripts/replay';
@@ -8,7 +11,7 @@ const PARTITIONS = 2;
 
 // A log or a log head changed by hand into another Redis type stopped verify and rebuild with exit 2
 // and Redis's own words (WRONGTYPE …, or `hash.slice is not a function` for the head), naming no key.
-describe('verify and rebuild on a log or a log head of another Redis type (real Redis)', () => {
+describe('verify, rebuild, history, state and export on a log or a log head of another Redis type (real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('audit-wrong-type-log');
   const keys = new KeyLayout(prefix, PARTITIONS);
@@ -27,6 +30,51 @@ describe('verify and rebuild on a log or a log head of another Redis type (real 
   afterAll(async () => {
     await deleteKeysByPrefix(redis, prefix);
     await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'audit-wrong-type-log-'));
+  /** How history, state and export name a log of another type: verify's words, and what it stops. */
+  const logNamed = (log: string, consequence: string) =>
+    `the key ${log} holds another type of value than a stream, which no service writes: nothing can read it; it is the event log of partition 0, so ${consequence} ` +
+    '(run verify; docs/operations.md, "When replay verify fails", wrong-type)';
+
+  // They ended with exit 2 (bad input) and Redis's bare WRONGTYPE, naming no key.
+  it.each([['history'], ['state']])(
+    "given a partition's log replaced by a hash, when %s runs on a mission of it, then it names the log and the type it must be, exit 1; one of the other partition reads as before",
+    async (command) => {
+      const log = keys.partitions[0].log;
+      await redis.multi().del(log).hset(log, 'forged', 'by hand').exec();
+
+      const run = await replay(command, first);
+
+      expect(run).toEqual({ code: EXIT_FINDINGS, stdout: '', stderr: `replay: ${logNamed(log, `no event of mission ${first} can be read`)}\n` });
+      expect((await replay(command, second)).code).toBe(EXIT_OK);
+    },
+  );
+
+  it.each([[[]], [['--mission', second]]])(
+    "given a partition's log replaced by a string, when export %j runs, then it names the log and writes no file, exit 1",
+    async (filter: string[]) => {
+      const log = keys.partitions[0].log;
+      await redis.multi().del(log).set(log, 'a string').exec();
+      const out = join(dir, 'export.jsonl');
+
+      const run = await replay('export', '--out', out, ...filter);
+
+      expect(run).toEqual({ code: EXIT_FINDINGS, stdout: '', stderr: `replay: ${logNamed(log, 'its events cannot be exported: nothing was written')}\n` });
+      expect(existsSync(out)).toBe(false);
+    },
+  );
+
+  // What they read is the log itself: a log head of another type is verify's and rebuild's to name, and an export is the way to a new prefix.
+  it("given a partition's log head replaced by a hash, when history, state and export run, then each reads the log as before, exit 0", async () => {
+    const head = keys.partitions[0].logHead;
+    await redis.multi().del(head).hset(head, 'forged', 'by hand').exec();
+
+    expect((await replay('history', first)).code).toBe(EXIT_OK);
+    expect((await replay('state', first)).code).toBe(EXIT_OK);
+    expect((await replay('export', '--out', join(dir, 'head.jsonl'))).code).toBe(EXIT_OK);
   });
 
   it("given a partition's log replaced by a string, when verify runs, then it names the log as wrong-type and verifies the other partition, exit 1", async () => {

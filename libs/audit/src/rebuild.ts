@@ -15,7 +15,7 @@ import { recountReadyQueue } from './ready-counts';
 import { MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
 import { parseStored, sha1Hex, toStoredEntry } from './stored-log';
-import { ExpectedKeyType, keysOfAnotherType, REDIS_TYPES, WrongTypeKey } from './wrong-type-keys';
+import { ExpectedKeyType, keysOfAnotherType, logOfAnotherType, REDIS_TYPES, WrongTypeKey } from './wrong-type-keys';
 
 export interface RebuildOptions {
   /** Log entries per XRANGE. Default 500 (REBUILD_LOG_BATCH). */
@@ -286,8 +286,8 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const writeBatch = options.writeBatchSize ?? 1_000;
   // A log of another Redis type (changed by hand) has nothing to replay: the partition is left as it is, the key named.
-  const log = await keysOfAnotherType(redis, [{ missionId: '', key: keys.log, expected: 'stream' }]);
-  if (log.length > 0) return partitionLeftAsItIs(runId, started, log);
+  const log = await logOfAnotherType(redis, keys);
+  if (log) return partitionLeftAsItIs(runId, started, [log]);
 
   // The log ids of each mission's events, to compare its whole event list (not only its length and last entry).
   const fold = new ReplayFold({ keepLogIds: true });

@@ -9,7 +9,7 @@ import { compareReadModel, NotChecked, ReadModelComparison } from './read-model-
 import { checkReadyCounts } from './ready-counts';
 import { ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH } from './stored-log';
-import { keysOfAnotherType, wrongTypeFinding } from './wrong-type-keys';
+import { logOfAnotherType, wrongTypeFinding } from './wrong-type-keys';
 
 export interface VerifyResult {
   /** True when the log's chains, versions and heads hold and the read model equals its replay. */
@@ -103,7 +103,7 @@ export async function verifyPartition(
 ): Promise<VerifyResult> {
   const started = performance.now();
   // A log of another Redis type (changed by hand) has no event to walk: named, and nothing else of the partition is compared.
-  const [log] = await keysOfAnotherType(redis, [{ missionId: '', key: keys.log, expected: 'stream' }]);
+  const log = await logOfAnotherType(redis, keys);
   if (log) {
     const findings = [wrongTypeFinding(log, 'no event of its partition can be read, so nothing of the partition was verified')];
     return { ok: false, findings, notChecked: [], events: 0, missions: 0, eventsPerSecond: 0, ms: Math.round(performance.now() - started), heads: [''] };

@@ -1,3 +1,4 @@
+import { PartitionKeys } from '@app/event-store';
 import { execAll, RedisConnection } from '@app/redis';
 import { Finding } from './finding';
 
@@ -19,6 +20,12 @@ export async function keysOfAnotherType(redis: RedisConnection, expected: readon
   for (const { key } of expected) pipeline.type(key);
   const types = await execAll(pipeline);
   return expected.filter((entry, i) => types[i] !== 'none' && types[i] !== REDIS_TYPES[entry.expected]);
+}
+
+/** The partition's log when it holds another Redis type than a stream (changed by hand): then no event of the partition can be read. */
+export async function logOfAnotherType(redis: RedisConnection, keys: PartitionKeys): Promise<WrongTypeKey | undefined> {
+  const [log] = await keysOfAnotherType(redis, [{ missionId: '', key: keys.log, expected: 'stream' }]);
+  return log;
 }
 
 /** How a `wrong-type` finding names its key. */
