@@ -1,8 +1,8 @@
-import { checkReadyCounts } from '@app/audit';
+import { checkReadyCounts, recountReadyQueue } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { isCluster } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { enqueueByHand, RACE_SKILLS, withWritesBetweenReads } from '../support/ready-queue-race';
+import { enqueueByHand, RACE_ENQUEUED_AT, RACE_SKILLS, withWritesBetweenReads } from '../support/ready-queue-race';
 
 /** Passes, each with an enqueue landing between its reads: the old MULTI reached the ready queue's master about one in three. */
 const ROUNDS = 12;
@@ -34,5 +34,16 @@ describe('the ready-queue count check on a Redis Cluster, an enqueue landing bet
       expect(await redis.hgetall(keys.readyByLevel)).toEqual({ high: '3' });
       expect(await redis.hgetall(keys.readyBySkills)).toEqual({ [RACE_SKILLS]: '3' });
     }
+  });
+
+  // ready-since is read by the same script and written in the same MULTI as the ready queue: one slot.
+  it("given ready-since apart from the ready queue, when rebuild recounts it, then it writes it again in the ready queue's slot", async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await enqueueByHand(redis, keys, 'a', 10);
+    await redis.multi().zrem(keys.readySince, 'a').zadd(keys.readySince, 1, 'stray').exec();
+
+    expect(await recountReadyQueue(redis, keys)).toMatchObject({ settled: true, differences: [{ key: keys.readySince }], mended: 2, wrongType: [] });
+    expect(await redis.zrange(keys.readySince, 0, -1, 'WITHSCORES')).toEqual(['a', String(RACE_ENQUEUED_AT)]);
+    expect(await checkReadyCounts(redis, keys)).toEqual({ settled: true, differences: [], mended: 0, wrongType: [] });
   });
 });

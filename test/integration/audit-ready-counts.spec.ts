@@ -132,6 +132,71 @@ describe("verify and rebuild on the ready queue's counts and skill-set queues (r
     expect(await counts(k.readyByLevel)).toEqual({ critical: '1' });
     expect((await replay('verify')).code).toBe(EXIT_OK);
   });
+
+  // verify did not compare ready-since, nor rebuild write it: a mission left there that was not ready
+  // aged in the queue stats and brain_queue_oldest_ready_age_seconds for ever, and a ready mission
+  // missing from it was never the oldest; both said OK.
+  describe('ready-since', () => {
+    const since = (detail: string) =>
+      drift(
+        `the ready-since times ${k.readySince}, by which the queue stats and brain_queue_oldest_ready_age_seconds tell the oldest ready mission's age, ` +
+          `differ from the ready queue ${k.ready} (its missions' ea): ${detail}`,
+      );
+    let enqueuedAt: string;
+
+    beforeEach(async () => {
+      enqueuedAt = (await redis.hget(keys.mission(wait), MISSION_HASH_FIELDS.enqueuedAt)) ?? '';
+      expect(await redis.zrange(k.readySince, 0, -1, 'WITHSCORES')).toEqual([wait, enqueuedAt]);
+    });
+
+    it('given a ready mission taken out of it and one that is not ready put in, when verify runs, then it names both, exit 1; rebuild writes it again and verify passes', async () => {
+      await redis.zrem(k.readySince, wait);
+      await redis.zadd(k.readySince, 1, 'm-stray');
+
+      expect(await verifyFindings()).toEqual({
+        code: EXIT_FINDINGS,
+        findings: [since(`it lacks ${wait}; it holds m-stray, which the ready queue does not hold`)],
+      });
+
+      const rebuilt = await replay('--json', 'rebuild');
+
+      expect(rebuilt.code).toBe(EXIT_OK);
+      expect(JSON.parse(rebuilt.stdout)).toMatchObject({ readyCountsRecounted: true, readyCountsMended: 2 });
+      expect(await redis.zrange(k.readySince, 0, -1, 'WITHSCORES')).toEqual([wait, enqueuedAt]);
+      const aMinuteOn = Number(enqueuedAt) + 60_000;
+      expect(await new ReadyQueue(redis, keys, TEST_QUEUE_ORDER).stats(aMinuteOn)).toMatchObject({ oldestReadyAgeMs: 60_000 });
+      expect(await verifyFindings()).toEqual({ code: EXIT_OK, findings: [] });
+    });
+
+    it('given a ready mission timed there otherwise than its ea, when verify runs, then it names both times; rebuild writes its ea', async () => {
+      await redis.zadd(k.readySince, 42, wait);
+
+      expect(await verifyFindings()).toEqual({ code: EXIT_FINDINGS, findings: [since(`it times ${wait} at 42, its ea ${enqueuedAt}`)] });
+      expect((await replay('rebuild')).stdout).toMatch(/ready queue counts by level and skill set recounted +yes, 1 written again\n/);
+      expect(await redis.zscore(k.readySince, wait)).toBe(enqueuedAt);
+    });
+
+    it('given it replaced by a string, when verify runs, then it is a wrong-type finding naming it, exit 1; deleted, rebuild writes it again', async () => {
+      await redis.multi().del(k.readySince).set(k.readySince, 'a string').exec();
+
+      expect(await verifyFindings()).toEqual({
+        code: EXIT_FINDINGS,
+        findings: [
+          {
+            kind: 'wrong-type',
+            missionId: '',
+            logId: '',
+            detail: `the key ${k.readySince} holds another type of value than a sorted set, which no service writes: nothing can read it`,
+          },
+        ],
+      });
+
+      await redis.del(k.readySince);
+      expect((await replay('rebuild')).code).toBe(EXIT_OK);
+      expect(await redis.zrange(k.readySince, 0, -1, 'WITHSCORES')).toEqual([wait, enqueuedAt]);
+      expect((await replay('verify')).code).toBe(EXIT_OK);
+    });
+  });
 });
 
 // Read in batches of 2,000 ready missions: the counts are summed over them, and the queues checked in each.
@@ -150,13 +215,13 @@ describe('checkReadyCounts and recountReadyQueue on a ready queue of several bat
   }));
 
   beforeAll(async () => {
-    // As ready-membership.lua queues each: the ready zset, its counts, its skill set's queue, its hash's queue fields.
+    // As ready-membership.lua queues each: the ready zset, ready-since, its counts, its skill set's queue, its hash's queue fields.
     const pipeline = redis.pipeline();
     for (const { id, score, level, skills } of missions) {
-      pipeline.zadd(k.ready, score, id).hincrby(k.readyByLevel, level, 1).hincrby(k.readyBySkills, skills, 1);
+      pipeline.zadd(k.ready, score, id).zadd(k.readySince, score, id).hincrby(k.readyByLevel, level, 1).hincrby(k.readyBySkills, skills, 1);
       pipeline
         .zadd(k.readyWithSkillsPrefix + skills, score, id)
-        .hset(keys.mission(id), MISSION_HASH_FIELDS.priorityLevel, level, MISSION_HASH_FIELDS.skillSet, skills);
+        .hset(keys.mission(id), MISSION_HASH_FIELDS.priorityLevel, level, MISSION_HASH_FIELDS.skillSet, skills, MISSION_HASH_FIELDS.enqueuedAt, score);
     }
     await pipeline.exec();
   });

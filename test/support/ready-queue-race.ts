@@ -5,19 +5,31 @@ import { RedisConnection } from '@app/redis';
 /** The skill set of the missions put in the ready queue by hand. */
 export const RACE_SKILLS = 'plumbing';
 
+/** When the missions put in the ready queue by hand were queued (ms): their ready-since time and `ea`. */
+export const RACE_ENQUEUED_AT = 1_748_766_024_000;
+
 /**
  * Puts mission `id` in the ready queue at `score` as an enqueue does: level high, skill set
- * RACE_SKILLS, its counts and its skill set's queue in step, its queue fields in its hash (one
- * MULTI: every key is in the partition's slot).
+ * RACE_SKILLS, its counts, its skill set's queue and ready-since in step, its queue fields in its
+ * hash (one MULTI: every key is in the partition's slot).
  */
 export async function enqueueByHand(redis: RedisConnection, keys: PartitionKeys, id: string, score: number): Promise<void> {
   await redis
     .multi()
     .zadd(keys.ready, score, id)
+    .zadd(keys.readySince, RACE_ENQUEUED_AT, id)
     .hincrby(keys.readyByLevel, 'high', 1)
     .hincrby(keys.readyBySkills, RACE_SKILLS, 1)
     .zadd(keys.readyWithSkillsPrefix + RACE_SKILLS, score, id)
-    .hset(keys.mission(id), MISSION_HASH_FIELDS.priorityLevel, 'high', MISSION_HASH_FIELDS.skillSet, RACE_SKILLS)
+    .hset(
+      keys.mission(id),
+      MISSION_HASH_FIELDS.priorityLevel,
+      'high',
+      MISSION_HASH_FIELDS.skillSet,
+      RACE_SKILLS,
+      MISSION_HASH_FIELDS.enqueuedAt,
+      RACE_ENQUEUED_AT,
+    )
     .exec();
 }
 

@@ -5,21 +5,25 @@ import { execAll, execAllKeepingWrongType, LuaScript, RedisConnection, WRONG_TYP
 import { keysOfAnotherType, WrongTypeKey } from './wrong-type-keys';
 
 /**
- * The ready queue's counts and per-skill-set queues, against the ready queue they count.
+ * The ready queue's counts, ready-since times and per-skill-set queues, against the ready queue they count.
  *
  * A ready mission is in the ready zset, counted under its priority level (`queue:ready-by-level`)
- * and its skill set (`queue:ready-by-skills`), and in its skill set's own ready zset
+ * and its skill set (`queue:ready-by-skills`), in its skill set's own ready zset
  * (`queue:ready-sk:<skills>`) with its score in the ready zset, as its hash's queue fields `pl` and
- * `sk` record (ready-membership.lua). Every script that moves a mission in or out of the ready zset
+ * `sk` record, and in the ready-since zset (`queue:ready-since`) at the time it was queued, its
+ * hash's `ea` (ready-membership.lua). Every script that moves a mission in or out of the ready zset
  * moves it in or out of the others at once; a key deleted or replaced by hand, and a rebuild that
  * then put the queued missions back in the ready zset (counting each again), leave them apart. A
  * count too high sends the lease to a skill set's queue in vain, one too low (or a mission missing
- * from its skill set's queue) leaves a ready mission no lease hands out, and the queue stats show them.
+ * from its skill set's queue) leaves a ready mission no lease hands out, and the queue stats show them;
+ * ready-since gives the oldest ready mission's age (the queue stats' `oldestAt`,
+ * `brain_queue_oldest_ready_age_seconds` and its backlog alert): a mission it holds that is not ready
+ * ages there for ever, one it lacks is never the oldest.
  */
 
-/** Ready missions read (their hashes' queue fields, their place in their skill set's queue) per script call: a few ms of Redis's time. */
+/** Ready missions read (their hashes' queue fields, their place in their skill set's queue and in ready-since) per script call: a few ms of Redis's time. */
 const READY_BATCH = 2_000;
-/** Missions written or removed per ZADD or ZREM of a skill set's queue. */
+/** Missions written or removed per ZADD or ZREM of a skill set's queue or ready-since. */
 const MEMBER_BATCH = 1_000;
 /** Attempts before giving up on a ready queue that never stands still long enough. */
 const MAX_ATTEMPTS = 5;
@@ -47,6 +51,9 @@ export interface ReadyCountsResult {
   wrongType: WrongTypeKey[];
 }
 
+/** A ready mission a zset (a skill set's queue, ready-since) does not hold at its score: its id, that score, the score it holds ('' none). */
+type Misplaced = [id: string, score: string, held: string];
+
 /** What one pass over the ready queue found. */
 interface ReadyRead {
   /** The counts as stored, by level and by skill set. */
@@ -55,10 +62,14 @@ interface ReadyRead {
   /** What they must be: the ready missions by the level and the skill set their hashes record. */
   expectedLevels: Map<string, number>;
   expectedSkills: Map<string, number>;
-  /** Per skill set, the ready missions its queue does not hold with their ready score: id, ready score, the score it holds ('' none). */
-  misplaced: Map<string, [id: string, score: string, held: string][]>;
+  /** Per skill set, the ready missions its queue does not hold with their ready score. */
+  misplaced: Map<string, Misplaced[]>;
   /** Per skill set, the missions its queue holds that are not ready with those skills. */
   strays: Map<string, string[]>;
+  /** The ready missions ready-since lacks or times otherwise than their hash, the score theirs: their hash's `ea` ('' none). */
+  untimed: Misplaced[];
+  /** The missions ready-since holds that are not ready. */
+  sinceStrays: string[];
   /** Ready missions whose hash records no level, no skill set: counted nowhere. */
   unleveled: string[];
   unskilled: string[];
@@ -80,7 +91,7 @@ interface Comparison {
   queues: QueueMend[];
 }
 
-/** read-ready-queue-1.lua's reply for one batch. */
+/** read-ready-queue-2.lua's reply for one batch. */
 type BatchReply = [
   read: number,
   levels: (string | number)[],
@@ -89,44 +100,47 @@ type BatchReply = [
   unleveled: string[],
   unskilled: string[],
   wrongType: string[],
+  untimed: string[],
 ];
 
-const readScript = new LuaScript(join(__dirname, 'lua'), 'read-ready-queue-1', missionLuaOptions());
+const readScript = new LuaScript(join(__dirname, 'lua'), 'read-ready-queue-2', missionLuaOptions());
 
-/** Compares the ready queue's counts and skill-set queues with the ready zset and its missions' queue fields (verify). */
+/** Compares the ready queue's counts, ready-since times and skill-set queues with the ready zset and its missions' queue fields (verify). */
 export function checkReadyCounts(redis: RedisConnection, keys: PartitionKeys): Promise<ReadyCountsResult> {
   return settleReadyCounts(redis, keys, false);
 }
 
 /**
- * Writes again whatever of the ready queue's counts and skill-set queues differs from the ready
- * zset and its missions' queue fields (rebuild): only the fields and members that differ, so a
- * sound queue is not written.
+ * Writes again whatever of the ready queue's counts, ready-since times and skill-set queues differs
+ * from the ready zset and its missions' queue fields (rebuild): only the fields and members that
+ * differ, so a sound queue is not written.
  */
 export function recountReadyQueue(redis: RedisConnection, keys: PartitionKeys): Promise<ReadyCountsResult> {
   return settleReadyCounts(redis, keys, true);
 }
 
 /**
- * One pass over the ready zset (read-ready-queue-1.lua, READY_BATCH missions a call, each read and
- * counted in Redis), then a ZCARD of each skill set's queue, under WATCH of the ready zset and the
- * counts on a connection of its own; then a MULTI, with the writes when `write`, that fails when
- * any of them changed meanwhile, and the pass starts over. Every script that changes a count or a
- * skill set's queue changes the ready zset with it, and writes a mission's queue fields as it
- * enters the ready zset, so those keys need no WATCH of their own.
+ * One pass over the ready zset (read-ready-queue-2.lua, READY_BATCH missions a call, each read and
+ * counted in Redis), then a ZCARD of ready-since and of each skill set's queue, under WATCH of the
+ * ready zset, ready-since and the counts on a connection of its own; then a MULTI, with the writes
+ * when `write`, that fails when any of them changed meanwhile, and the pass starts over. Every
+ * script that changes a count or a skill set's queue changes the ready zset with it, and writes a
+ * mission's queue fields as it enters the ready zset, so those keys need no WATCH of their own.
+ * ready-since is watched: queued again at the score it has, a ready mission is timed anew there
+ * while the ready zset stays as it was (ready-membership.lua's insertIntoReady).
  */
 async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, write: boolean): Promise<ReadyCountsResult> {
   const connection = redis.duplicate();
   connection.on('error', () => undefined);
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      await connection.watch(keys.ready, keys.readyByLevel, keys.readyBySkills);
+      await connection.watch(keys.ready, keys.readySince, keys.readyByLevel, keys.readyBySkills);
       const read = await readReadyQueue(connection, keys);
       if (read.wrongType.length > 0) {
         await connection.unwatch();
         return { settled: false, differences: [], mended: 0, wrongType: read.wrongType };
       }
-      const comparison = compare(keys, read);
+      const comparison = compare(keys, read, Date.now());
       // One keyed read always: on a Redis Cluster a MULTI of no keyed command (a check, or a recount
       // with nothing to write) goes to any master, where EXEC, watching nothing, always succeeds.
       // With it, EXEC goes to the ready queue's master and fails if a watched key changed, so the
@@ -153,10 +167,13 @@ async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys):
     expectedSkills: new Map(),
     misplaced: new Map(),
     strays: new Map(),
+    untimed: [],
+    sinceStrays: [],
     unleveled: [],
     unskilled: [],
     wrongType: await keysOfAnotherType(connection, [
       { missionId: '', key: keys.ready, expected: 'sorted set' },
+      { missionId: '', key: keys.readySince, expected: 'sorted set' },
       { missionId: '', key: keys.readyByLevel, expected: 'hash' },
       { missionId: '', key: keys.readyBySkills, expected: 'hash' },
     ]),
@@ -167,12 +184,14 @@ async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys):
   const tally = (into: Map<string, number>, counts: (string | number)[]): void => {
     for (let i = 0; i < counts.length; i += 2) into.set(String(counts[i]), (into.get(String(counts[i])) ?? 0) + Number(counts[i + 1]));
   };
+  let ready = 0;
   for (let start = 0; ; start += READY_BATCH) {
-    const [count, levels, skills, misplaced, unleveled, unskilled, wrongType] = (await readScript.run(
+    const [count, levels, skills, misplaced, unleveled, unskilled, wrongType, untimed] = (await readScript.run(
       connection,
-      [keys.ready],
+      [keys.ready, keys.readySince],
       [String(start), String(start + READY_BATCH - 1), keys.missionPrefix, keys.readyWithSkillsPrefix],
     )) as BatchReply;
+    ready += count;
     tally(read.expectedLevels, levels);
     tally(read.expectedSkills, skills);
     for (let i = 0; i < misplaced.length; i += 4) {
@@ -181,6 +200,7 @@ async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys):
       read.misplaced.set(skillSet, ofSkillSet);
       ofSkillSet.push([id, score, held]);
     }
+    for (let i = 0; i < untimed.length; i += 3) read.untimed.push([untimed[i], untimed[i + 1], untimed[i + 2]]);
     read.unleveled.push(...unleveled);
     read.unskilled.push(...unskilled);
     // Its own finding names it (compareReadModel); what it was counted under cannot be told.
@@ -201,25 +221,29 @@ async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys):
     const missing = (read.misplaced.get(skillSet) ?? []).filter(([, , score]) => score === '').length;
     return (held[i] as number) > (read.expectedSkills.get(skillSet) ?? 0) - missing;
   });
-  if (read.wrongType.length === 0) for (const skillSet of crowded) read.strays.set(skillSet, await straysOf(connection, keys, skillSet));
+  if (read.wrongType.length > 0) return read;
+  for (const skillSet of crowded) read.strays.set(skillSet, await straysOf(connection, keys, keys.readyWithSkillsPrefix + skillSet, skillSet));
+  // Likewise ready-since: holding more than the ready missions it holds, it holds missions that are not ready.
+  const timed = ready - read.untimed.filter(([, , held]) => held === '').length;
+  if ((await connection.zcard(keys.readySince)) > timed) read.sinceStrays = await straysOf(connection, keys, keys.readySince);
   return read;
 }
 
 /**
- * The missions a skill set's queue holds that are not ready with those skills (not in the ready
- * zset, or their hash records another skill set): read only for a queue that holds more than
- * its ready missions, which a sound queue never does.
+ * The missions `queue` (a skill set's queue, or ready-since) holds that are not ready (not in the
+ * ready zset) or, given the queue's `skillSet`, whose hash records another skill set: read only for
+ * a queue that holds more than its ready missions, which a sound queue never does.
  */
-async function straysOf(connection: RedisConnection, keys: PartitionKeys, skillSet: string): Promise<string[]> {
-  const members = await connection.zrange(keys.readyWithSkillsPrefix + skillSet, 0, -1);
+async function straysOf(connection: RedisConnection, keys: PartitionKeys, queue: string, skillSet?: string): Promise<string[]> {
+  const members = await connection.zrange(queue, 0, -1);
   const pipeline = connection.pipeline();
   for (const id of members) pipeline.zscore(keys.ready, id).hget(keys.mission(id), MISSION_HASH_FIELDS.skillSet);
   const replies = members.length > 0 ? await execAllKeepingWrongType(pipeline) : [];
-  return members.filter((_, i) => replies[2 * i] === null || replies[2 * i + 1] !== skillSet);
+  return members.filter((_, i) => replies[2 * i] === null || (skillSet !== undefined && replies[2 * i + 1] !== skillSet));
 }
 
-/** The counts and skill-set queues the ready missions make, against those read. */
-function compare(keys: PartitionKeys, read: ReadyRead): Comparison {
+/** The counts, skill-set queues and ready-since times the ready missions make, against those read; `now` times a ready mission whose hash records no time. */
+function compare(keys: PartitionKeys, read: ReadyRead, now: number): Comparison {
   const comparison: Comparison = { differences: [], counts: [], queues: [] };
   const source = (field: string) => `the ready queue ${keys.ready} (its missions' ${field})`;
   // A ready mission whose hash lost a queue field is counted nowhere: the scripts can no longer uncount it where it was counted.
@@ -234,22 +258,46 @@ function compare(keys: PartitionKeys, read: ReadyRead): Comparison {
   });
   for (const skillSet of [...new Set([...read.misplaced.keys(), ...read.strays.keys()])].sort()) {
     const key = keys.readyWithSkillsPrefix + skillSet;
-    const misplaced = read.misplaced.get(skillSet) ?? [];
-    const remove = read.strays.get(skillSet) ?? [];
-    const missing = misplaced.filter(([, , held]) => held === '').map(([id]) => id);
-    const rescored = misplaced.filter(([, , held]) => held !== '').map(([id, score, held]) => `${id} ${held}, the ready queue ${score}`);
-    const problems = [
-      ...(missing.length > 0 ? [`it lacks ${named(missing)}`] : []),
-      ...(remove.length > 0 ? [`it holds ${named(remove)}, which the ready queue does not hold with those skills`] : []),
-      ...(rescored.length > 0 ? [`it scores ${named(rescored)}`] : []),
-    ];
-    comparison.differences.push({
-      key,
-      detail: `the ready queue of skill set ${skillSet} ${key}, which a lease reads, differs from ${source('sk')}: ${problems.join('; ')}`,
+    compareQueue(comparison, key, read.misplaced.get(skillSet) ?? [], read.strays.get(skillSet) ?? [], {
+      what: `the ready queue of skill set ${skillSet} ${key}, which a lease reads, differs from ${source('sk')}`,
+      stray: 'which the ready queue does not hold with those skills',
+      rescored: ['it scores', (id, held, score) => `${id} ${held}, the ready queue ${score}`],
     });
-    comparison.queues.push({ key, add: misplaced.map(([id, score]) => [score, id]), remove });
   }
+  // A ready mission whose hash records no time is put in at the recount's, as a returned lease puts it back (ready-membership.lua).
+  const untimed = read.untimed.map(([id, enqueuedAt, held]): Misplaced => [id, enqueuedAt || String(now), held]);
+  compareQueue(comparison, keys.readySince, untimed, read.sinceStrays, {
+    what: `the ready-since times ${keys.readySince}, by which the queue stats and brain_queue_oldest_ready_age_seconds tell the oldest ready mission's age, differ from ${source('ea')}`,
+    stray: 'which the ready queue does not hold',
+    rescored: ['it times', (id, held, score) => `${id} at ${held}, its ea ${score}`],
+  });
   return comparison;
+}
+
+/**
+ * A zset that holds each ready mission at a score the ready queue says (a skill set's queue,
+ * ready-since) against `misplaced`, the ready missions it lacks ('' held) or holds at another
+ * score, and `strays`, the missions it must not hold: the difference said as `what` differs, and
+ * the writes that mend it.
+ */
+function compareQueue(
+  comparison: Comparison,
+  key: string,
+  misplaced: readonly Misplaced[],
+  strays: string[],
+  said: { what: string; stray: string; rescored: [verb: string, each: (id: string, held: string, score: string) => string] },
+): void {
+  if (misplaced.length === 0 && strays.length === 0) return;
+  const missing = misplaced.filter(([, , held]) => held === '').map(([id]) => id);
+  const [verb, each] = said.rescored;
+  const rescored = misplaced.filter(([, , held]) => held !== '').map(([id, score, held]) => each(id, held, score));
+  const problems = [
+    ...(missing.length > 0 ? [`it lacks ${named(missing)}`] : []),
+    ...(strays.length > 0 ? [`it holds ${named(strays)}, ${said.stray}`] : []),
+    ...(rescored.length > 0 ? [`${verb} ${named(rescored)}`] : []),
+  ];
+  comparison.differences.push({ key, detail: `${said.what}: ${problems.join('; ')}` });
+  comparison.queues.push({ key, add: misplaced.map(([id, score]) => [score, id]), remove: strays });
 }
 
 /**
@@ -277,7 +325,7 @@ function named(items: readonly string[]): string {
   return `${items.slice(0, NAMED).join(', ')}${more}`;
 }
 
-/** Queues the writes that make the counts and the skill sets' queues what the ready zset says; returns how many. */
+/** Queues the writes that make the counts, the skill sets' queues and ready-since what the ready zset says; returns how many. */
 function queueMends(multi: ChainableCommander, { counts, queues }: Comparison): number {
   let mended = 0;
   for (const [key, field, value] of counts) {

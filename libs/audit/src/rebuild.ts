@@ -118,8 +118,9 @@ export interface RebuildResult {
   countersRecounted: boolean;
   /**
    * True when the ready queue's counts by level and by skill set (`queue:ready-by-level`,
-   * `queue:ready-by-skills`) and each skill set's ready queue (`queue:ready-sk:<skills>`) hold what
-   * the ready queue and its missions' queue fields (`pl`, `sk`) say: they already did, or what
+   * `queue:ready-by-skills`), each skill set's ready queue (`queue:ready-sk:<skills>`) and
+   * `queue:ready-since` hold what the ready queue and its missions' queue fields (`pl`, `sk`, `ea`)
+   * say: they already did, or what
    * differed was written again (`readyCountsMended`). False when the ready queue kept changing
    * through every attempt (leases and enqueues move it), a ready mission's hash is of another type
    * (verify names it), or the partition was left as it is.
@@ -127,7 +128,7 @@ export interface RebuildResult {
   readyCountsRecounted: boolean;
   /**
    * Count fields of the ready queue written again, and missions put in, taken out of or scored
-   * again in a skill set's ready queue, from the ready queue as the rebuild left it (a deleted or
+   * again in a skill set's ready queue or ready-since, from the ready queue as the rebuild left it (a deleted or
    * replaced ready-queue key, or the missions the rebuild put back in the ready queue counted twice).
    */
   readyCountsMended: number;
@@ -226,8 +227,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses, and the ready queue's
- *    counts by level and by skill set and each skill set's ready queue from the ready queue and its
- *    missions' queue fields, in one pass (ready-counts.ts; only what differs is written).
+ *    counts by level and by skill set, each skill set's ready queue and ready-since from the ready
+ *    queue and its missions' queue fields, in one pass (ready-counts.ts; only what differs is written).
  */
 export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();

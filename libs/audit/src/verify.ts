@@ -147,8 +147,8 @@ export async function verifyPartition(
 export const READY_CHANGING = 'ready queue counts: changing while verify ran (leases and enqueues moved the ready queue through every read)';
 
 /**
- * The ready queue's counts by level and by skill set, and each skill set's ready queue, against
- * the ready zset and its missions' queue fields (ready-counts.ts): a key that differs is a
+ * The ready queue's counts by level and by skill set, each skill set's ready queue and ready-since,
+ * against the ready zset and its missions' queue fields (ready-counts.ts): a key that differs is a
  * read-model-drift of no one mission, named; one of another type a wrong-type finding (once: a
  * mission's hash may already be named by `drift`); a queue that kept changing, not checked.
  */
