@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { execAll, execAllKeepingWrongType, LuaScript, RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
+import { WATCH_ATTEMPTS } from './watch-attempts';
 import { keysOfAnotherType, WrongTypeKey } from './wrong-type-keys';
 
 /**
@@ -25,8 +26,6 @@ import { keysOfAnotherType, WrongTypeKey } from './wrong-type-keys';
 const READY_BATCH = 2_000;
 /** Missions written or removed per ZADD or ZREM of a skill set's queue or ready-since. */
 const MEMBER_BATCH = 1_000;
-/** Attempts before giving up on a ready queue that never stands still long enough. */
-const MAX_ATTEMPTS = 5;
 /** Missions one difference names; the rest are counted. */
 const NAMED = 5;
 
@@ -133,7 +132,7 @@ async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, wr
   const connection = redis.duplicate();
   connection.on('error', () => undefined);
   try {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < WATCH_ATTEMPTS; attempt++) {
       await connection.watch(keys.ready, keys.readySince, keys.readyByLevel, keys.readyBySkills);
       const read = await readReadyQueue(connection, keys);
       if (read.wrongType.length > 0) {

@@ -1,10 +1,9 @@
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { execAllKeepingWrongType, RedisConnection } from '@app/redis';
+import { WATCH_ATTEMPTS } from './watch-attempts';
 
 /** Mission ids (and their `st`) read per round trip. */
 const RECOUNT_BATCH = 5_000;
-/** Attempts before giving up on a log that never stands still long enough. */
-const MAX_ATTEMPTS = 5;
 
 export interface RecountResult {
   /** False when appends kept changing the counters while they were counted; they were then left as they were. */
@@ -23,7 +22,7 @@ export async function recountStatuses(redis: RedisConnection, keys: PartitionKey
   connection.on('error', () => undefined);
   try {
     let counts: Record<string, number> = {};
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < WATCH_ATTEMPTS; attempt++) {
       await connection.watch(keys.statusCounts, keys.missionIndex);
       counts = {};
       for (let start = 0; ; start += RECOUNT_BATCH) {
