@@ -867,24 +867,101 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await subscriptions.secretsInForce(subscription.id)).toEqual([rotated.secret, secret]);
   });
 
-  it('given secrets sealed under a master key this process lacks, then an attempt fails with a clear error, sends nothing, and is attempted again', async () => {
-    await subscribe([MISSION_FINISHED]);
-    await runner().catchUp();
-    const otherRing = MasterKeyRing.fromSecrets('another-master-key-of-forty-characters-00');
-    const errors: unknown[] = [];
-    dispatcher({ onError: (error) => errors.push(error) }, new WebhookSubscriptions(redis, webhookKeys, otherRing, SUBSCRIBED_AT)).start();
+  /** What lacks the master key: the dispatcher's secrets, or the data keys of the events it opens. */
+  const lackingKey: [string, (ring: MasterKeyRing) => Partial<WebhookDispatcherOptions> & { signing?: WebhookSubscriptions }, (id: string) => RegExp][] = [
+    [
+      'its signing secret',
+      (ring) => ({ signing: new WebhookSubscriptions(redis, webhookKeys, ring, SUBSCRIBED_AT) }),
+      (subscriptionId) =>
+        new RegExp(`^not sent: the webhook signing secret of ${subscriptionId} is wrapped under master key ${RING.current.id}, which is not configured`),
+    ],
+    [
+      "its event's data key",
+      (ring) => ({
+        openBody: async () => {
+          throw new WrongMasterKeyError(RING.current.id, ring.ids);
+        },
+      }),
+      () => new RegExp(`^not sent: a data subject's data key is wrapped under master key ${RING.current.id}, which is not configured`),
+    ],
+  ];
 
-    await waitFor(async () => errors.length > 0, { timeoutMs: 10_000, what: 'an attempt to fail' });
-    expect(errors[0]).toBeInstanceOf(WrongMasterKeyError);
-    expect(String((errors[0] as Error).message)).toMatch(
-      new RegExp(
-        `^the webhook signing secret of wh_[0-9a-f]{24} is wrapped under master key ${RING.current.id}, which is not configured .*DATA_KEY_PREVIOUS_SECRETS`,
-      ),
+  it.each(lackingKey)(
+    'given %s under a master key this process lacks, then nothing is sent, no attempt is counted, lastError says why and it is tried again after a growing backoff; with the key, each is delivered at its first attempt',
+    async (_what, lacking, why) => {
+      const { subscription } = await subscribe([MISSION_FINISHED]);
+      await runner().catchUp();
+      const otherSecret = 'another-master-key-of-forty-characters-00';
+      const otherRing = MasterKeyRing.fromSecrets(otherSecret);
+      const backoffMs = 1_000;
+      let now = Date.now();
+      const errors: unknown[] = [];
+      const { signing, ...options } = lacking(otherRing);
+      const withoutKey = dispatcher(
+        { ...options, clock: () => now, onError: (error) => errors.push(error), retry: { backoffMs, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 } },
+        signing,
+      );
+      const deliveries = async () => (await outbox.list(subscription.id, { limit: 10 })).items;
+      const notSent = { status: 'pending', attempts: 0, lastAttemptAt: null, lastResponseCode: null, lastError: expect.stringMatching(why(subscription.id)) };
+
+      const triedAt = now;
+      expect(await withoutKey.runOnce()).toBe(FINISHED);
+      const first = await deliveries();
+      expect(first).toEqual(Array.from({ length: FINISHED }, () => expect.objectContaining(notSent)));
+      // Its first backoff, not its claim's lapse (twice timeoutMs), nor due again at once.
+      const firstWaits = first.map((delivery) => Date.parse(delivery.nextAttemptAt ?? '') - triedAt);
+      expect(firstWaits.every((wait) => wait > 0 && wait <= backoffMs)).toBe(true);
+      expect(await withoutKey.runOnce()).toBe(0);
+
+      now = Math.max(...first.map((delivery) => Date.parse(delivery.nextAttemptAt ?? ''))) + 1;
+      const againAt = now;
+      expect(await withoutKey.runOnce()).toBe(FINISHED);
+      const second = await deliveries();
+      expect(second).toEqual(Array.from({ length: FINISHED }, () => expect.objectContaining(notSent)));
+      // The second try waits the second step of the backoff: the wait grows, though no attempt was counted.
+      expect(second.every((delivery) => Date.parse(delivery.nextAttemptAt ?? '') - againAt >= backoffMs)).toBe(true);
+      expect(receiver.arrived).toBe(0);
+      expect(errors).toEqual([]);
+      // The error names key ids, never a secret.
+      for (const secret of [...receiver.secrets, TEST_DATA_KEY_SECRET, otherSecret]) expect(JSON.stringify(second)).not.toContain(secret);
+
+      now = Math.max(...second.map((delivery) => Date.parse(delivery.nextAttemptAt ?? ''))) + 1;
+      const withKey = dispatcher({ clock: () => now });
+      expect(await withKey.runOnce()).toBe(FINISHED);
+      expect(receiver.unique()).toHaveLength(FINISHED);
+      expect(await deliveries()).toEqual(
+        Array.from({ length: FINISHED }, () => expect.objectContaining({ status: 'delivered', attempts: 1, lastError: null, lastResponseCode: 200 })),
+      );
+    },
+  );
+
+  it('given a signing secret under a master key this process lacks for longer than the retry period, then its deliveries are dead unsent with why, and one redelivered with the key arrives at its first attempt', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 10_000 };
+    let now = Date.now();
+    const withoutKey = dispatcher(
+      { clock: () => now, retry },
+      new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets('another-master-key-of-forty-characters-00'), SUBSCRIBED_AT),
     );
-    expect(receiver.received).toHaveLength(0);
-    // Not dead: once the key is configured, the claim lapses and the delivery goes out.
-    const [subscription] = await subscriptions.list();
-    expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(0);
+    expect(await withoutKey.runOnce()).toBe(FINISHED);
+    // Tried at every backoff until the next would come after the retry period.
+    while ((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items.length < FINISHED) {
+      now += retry.backoffMs;
+      await withoutKey.runOnce();
+    }
+
+    const dead = (await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items;
+    const why = expect.stringMatching(
+      `^not sent: the webhook signing secret of ${subscription.id} is wrapped under master key ${RING.current.id}, which is not configured`,
+    );
+    expect(dead).toEqual(Array.from({ length: FINISHED }, () => expect.objectContaining({ attempts: 0, lastAttemptAt: null, lastError: why })));
+    expect(receiver.arrived).toBe(0);
+
+    await outbox.redeliver(subscription.id, dead[0].id, now, 'test-operator');
+    expect(await dispatcher({ clock: () => now, retry }).runOnce()).toBe(1);
+    expect(receiver.unique().map((webhook) => webhook.id)).toEqual([dead[0].id]);
+    expect(await outbox.get(dead[0].id)).toMatchObject({ status: 'delivered', attempts: 1, lastError: null, lastResponseCode: 200 });
   });
 
   it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {

@@ -1,7 +1,7 @@
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
-import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
+import { GuestDataError, GuestDataErrorCode, WrongMasterKeyError } from '@app/guest-data';
 import { SERVICE_ACTORS } from '@app/mission';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
@@ -302,8 +302,8 @@ export class WebhookDispatcher {
     try {
       secrets = await this.subscriptions.secretsInForce(subscription.id);
     } catch (error) {
-      // Altered where it is stored: it never opens, so dead with why, as an unopenable body. A
-      // master key not configured (yet) throws on: the claim lapses and the attempt comes again.
+      if (error instanceof WrongMasterKeyError) return this.notSentForNow(delivery, error);
+      // Altered where it is stored: it never opens, so dead with why, as an unopenable body.
       if (!(error instanceof GuestDataError && UNOPENABLE.includes(error.code))) throw error;
       return { outcome: 'dead', error: `not sent: the signing secret does not open (${error.code})`, notSent: true };
     }
@@ -317,9 +317,10 @@ export class WebhookDispatcher {
     try {
       if (this.options.openBody) body = await this.options.openBody(delivery.body);
     } catch (error) {
+      if (error instanceof WrongMasterKeyError) return this.notSentForNow(delivery, error);
       // A body that can never open (altered, or in a format this version cannot read) would be
       // claimed again every lapse for ever, holding up its mission's queue and never going dead.
-      // Any other failure (Redis, a master key not configured yet) may pass: the claim lapses.
+      // Any other failure (Redis, say) may pass: the claim lapses.
       if (!(error instanceof GuestDataError && UNOPENABLE.includes(error.code))) throw error;
       return { outcome: 'dead', error: `not sent: the stored event does not open (${error.code})`, notSent: true };
     }
@@ -348,6 +349,22 @@ export class WebhookDispatcher {
     if (step.kind === 'delivered') return { outcome: 'delivered', responseCode };
     if (step.kind === 'retry') return { outcome: 'retry', at: step.at, responseCode, error, endpointFailed: true };
     return { outcome: 'dead', responseCode, error, endpointFailed: true };
+  }
+
+  /**
+   * Not sent because this process lacks the master key its signing secret or its event's data key
+   * is under, which a restart with the key mends. Settled as not sent (the claim's attempt taken
+   * back, why in lastError: the error names key ids, never key material), not left to its claim's
+   * lapse, which counted an attempt never made and said nothing. It is tried again after the
+   * backoff of its tries so far, those that sent nothing included, so the wait grows as for failed
+   * requests; once the retry period ends it is dead with why, redeliverable when the key is back.
+   */
+  private notSentForNow(delivery: ClaimedDelivery, error: WrongMasterKeyError): Settlement {
+    const tries = delivery.attempts - delivery.attemptsAtRedelivery + delivery.unsentTries;
+    const step = nextStep({ error: error.message, retryable: true }, tries, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
+    markSpanFailed(error);
+    const why = `not sent: ${error.message}`;
+    return step.kind === 'retry' ? { outcome: 'retry', at: step.at, error: why, notSent: true } : { outcome: 'dead', error: why, notSent: true };
   }
 
   private async disable(subscriptionId: string, failingSince: number): Promise<void> {

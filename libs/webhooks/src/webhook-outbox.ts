@@ -118,6 +118,11 @@ export interface ClaimedDelivery {
   firstAttemptAt: number;
   /** Its attempts when it was last redelivered (0 = never): its backoff starts over from there. */
   attemptsAtRedelivery: number;
+  /**
+   * Tries retried without sending anything (a master key this process lacks) since its last
+   * request: not attempts, but its backoff counts them, so the wait grows as for failed requests.
+   */
+  unsentTries: number;
   claim: string;
 }
 
@@ -137,6 +142,8 @@ export type Settlement =
   | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
   /** Nothing was sent (the endpoint disabled, the target policy's refusal, a secret or body that does not open): no attempt is counted, only why. */
   | { outcome: 'dead'; error: string; notSent: true }
+  /** Nothing was sent for now (a master key this process lacks): no attempt is counted, only why, and it is tried again at `at`. */
+  | { outcome: 'retry'; at: number; error: string; notSent: true }
   | { outcome: 'drop' };
 
 /** A settlement as recorded: since when the endpoint fails (ms, 0 = it does not), or dropped. */
@@ -223,7 +230,7 @@ export class WebhookOutbox {
       ],
     )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
-    for (let i = 0; i + 6 < flat.length; i += 7) {
+    for (let i = 0; i + 7 < flat.length; i += 8) {
       claimed.push({
         id: String(flat[i]),
         subscriptionId: String(flat[i + 1]),
@@ -232,6 +239,7 @@ export class WebhookOutbox {
         attempts: Number(flat[i + 4]),
         firstAttemptAt: Number(flat[i + 5]),
         attemptsAtRedelivery: Number(flat[i + 6]),
+        unsentTries: Number(flat[i + 7]),
         claim,
       });
     }

@@ -24,8 +24,9 @@
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
   first attempt (ms), attempts when it was last redelivered (0 = never; its backoff counts from
-  there, redeliver-webhook-delivery-4.lua). The attempt is counted here, before it is made;
-  settle-webhook-delivery-8.lua takes it back when nothing was sent.
+  there, redeliver-webhook-delivery-4.lua), tries retried without sending anything since the last
+  request made (0 = none; they add to its backoff, not to its attempts). The attempt is
+  counted here, before it is made; settle-webhook-delivery-8.lua takes it back when nothing was sent.
 
   Shares: a due delivery of a subscription whose receiver has ARGV[7] attempts in flight (those
   given in ARGV[10..] and those claimed here) is passed over, so a receiver that never answers holds
@@ -82,7 +83,7 @@ for _, id in ipairs(ids) do
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
     redis.call('HSET', key, 'claim', ARGV[5])
-    local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery')
+    local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery', 'unsentTries')
     local queueName = subscription .. ':' .. fields[1]
     if redis.call('LINDEX', ARGV[6] .. queueName, 0) == id then redis.call('HSET', KEYS[3], id, queueName) end
     table.insert(claimed, id)
@@ -92,6 +93,7 @@ for _, id in ipairs(ids) do
     table.insert(claimed, attempts)
     table.insert(claimed, fields[3])
     table.insert(claimed, fields[4] or '0')
+    table.insert(claimed, fields[5] or '0')
   end
 end
 

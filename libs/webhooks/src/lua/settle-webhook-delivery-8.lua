@@ -31,8 +31,11 @@
   ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
   ARGV[13] '1' when nothing was sent (the endpoint disabled, the target policy refused the URL, a
-           secret or body that does not open): the attempt the claim counted is taken back and the
-           last attempt's status and time stay those of the last request made; only lastError says why
+           secret or body that does not open, or needs a master key this process lacks): the
+           attempt the claim counted is taken back and the last attempt's status and time stay
+           those of the last request made; only lastError says why. One retried (a master key
+           missing) counts a try in unsentTries, which its backoff adds to its attempts so the wait
+           grows as for failed requests; a request made clears it
   ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
@@ -72,8 +75,10 @@ redis.call('HDEL', KEYS[1], 'claim')
 if ARGV[13] == '1' then
   redis.call('HINCRBY', KEYS[1], 'attempts', -1)
   redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
+  if outcome == 'retry' then redis.call('HINCRBY', KEYS[1], 'unsentTries', 1) end
 else
   redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
+  redis.call('HDEL', KEYS[1], 'unsentTries')
 end
 if ARGV[9] == '1' then
   redis.call('HSETNX', KEYS[5], ARGV[8], now)
