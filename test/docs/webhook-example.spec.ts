@@ -16,4 +16,12 @@ describe("README's webhook example", () => {
     expect(await new TargetUrlPolicy('').check(url ?? '')).toMatchObject({ ok: false });
     expect(await new TargetUrlPolicy(allowed ?? '').check(url ?? '')).toMatchObject({ ok: true });
   });
+
+  it('given the advice on repeats, then a receiver records a webhook-id only once it answered 2xx, and the verifying example records none before', () => {
+    const example = /\*\*Verifying a delivery\*\*[^]*?```ts\n([^]*?)```/.exec(section)?.[1] ?? '';
+    expect(example).toContain('export function verifyWebhook');
+    // An id recorded before the answer would make the retry, or the operator's redelivery (same id), of a delivery refused a repeat.
+    expect(example).not.toMatch(/\.(add|set|push)\(\s*id\b|seen/);
+    expect(section).toMatch(/keep the\s+`webhook-id`s of the deliveries you acknowledged[^.]*recording an id\s+only once you have answered it 2xx/);
+  });
 });
