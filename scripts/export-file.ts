@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
+import { BigIntStats, createWriteStream, fstatSync, fsync, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const STDOUT_FD = 1;
 
 /**
  * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
  * `<file>.partial-<pid>-<random>`, and renamed over it only once whole and on disk: the file it replaces is
  * most often the last backup, which an export that fails or is interrupted half way must not
- * have destroyed. A pipe or a device (`/dev/stdout`) is written to directly: it keeps nothing.
+ * have destroyed. A pipe or a device is written to directly: it keeps nothing. So is the process's
+ * stdout (`/dev/stdout`, `/dev/fd/1`, or the very file a shell redirected it to), whatever it is:
+ * a file behind it is the shell's (`>> app.log` appends to it), not one to replace.
  */
 export class ExportFile {
   private constructor(
@@ -20,17 +25,34 @@ export class ExportFile {
     readonly partial: string | undefined,
     /** Whether a file was there to replace. */
     private readonly replacing: boolean,
+    /** Whether --out is the process's stdout: what the command says then goes to stderr, not into the export. */
+    readonly toStdout = false,
+    /** Whether the stream writes fd 1 itself (stdout redirected to a file), which is never closed. */
+    private readonly throughFd1 = false,
   ) {}
 
   /** Whether the whole export is already in place of --out (renamed), whatever failed after. */
   private renamed = false;
 
-  /** Opened for writing, readable by its owner only (it holds the log's plain fields and the wrapped data keys); rejects when it cannot be. */
+  /**
+   * Opened for writing, readable by its owner only (it holds the log's plain fields and the wrapped
+   * data keys), but for a file behind stdout, which keeps the mode its shell gave it; rejects when it cannot be.
+   */
   static async open(out: string): Promise<ExportFile> {
-    const existing = statSync(out, { throwIfNoEntry: false });
+    const existing = statSync(out, { bigint: true, throwIfNoEntry: false });
+    const toStdout = existing !== undefined && isStdout(existing);
+    if (toStdout && existing.isFile()) {
+      // Through fd 1 itself, at the offset the shell shares with it (appended to after `>>`, and
+      // written on from after `{ echo header; replay …; echo footer; } > f`): opening the file again
+      // would truncate it, or write from its start. Never closed (autoClose, discard): the next file
+      // or socket opened would take over the number of the process's stdout.
+      return new ExportFile(out, createWriteStream(out, { fd: STDOUT_FD, autoClose: false }), undefined, undefined, false, true, true);
+    }
     let file: ExportFile;
     if (existing && !existing.isFile()) {
-      file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false);
+      // Opened anew, also the pipe or terminal of stdout: Node's own process.stdout has made fd 1
+      // non-blocking, where a plain write into a full pipe fails with EAGAIN instead of waiting.
+      file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false, toStdout);
     } else {
       const target = existing ? realpathSync(out) : out;
       // The random part: in a container every run may have the same pid, and a partial file left by
@@ -56,6 +78,8 @@ export class ExportFile {
   async commit(): Promise<void> {
     this.stream.end();
     await once(this.stream, 'finish');
+    // The file behind a redirected stdout holds the export as a renamed one would: on disk.
+    if (this.throughFd1) await promisify(fsync)(STDOUT_FD);
     if (this.target === undefined || this.partial === undefined) return;
     await syncToDisk(this.partial, 'r+');
     await rename(this.partial, this.target);
@@ -66,8 +90,18 @@ export class ExportFile {
 
   /** Drops what was written (synchronous: it also runs from a signal handler, right before the process ends). */
   discard(): void {
-    this.stream.destroy();
+    if (!this.throughFd1) this.stream.destroy();
     if (this.partial !== undefined) rmSync(this.partial, { force: true });
+  }
+}
+
+/** Whether `file` is what the process's stdout is (fd 1 closed: nothing is). */
+function isStdout(file: BigIntStats): boolean {
+  try {
+    const stdout = fstatSync(STDOUT_FD, { bigint: true });
+    return stdout.dev === file.dev && stdout.ino === file.ino;
+  } catch {
+    return false;
   }
 }
 

@@ -187,7 +187,8 @@ export function processIo(): CliIo {
 export async function runReplay(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode = EXIT_OK;
   // Everything printed may carry stored text (titles, reasons, errors, ids): escaped, lines kept.
-  const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
+  const printTo = (stream: CliIo['stdout'], text: string) => stream.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
+  const out = (text = '') => printTo(io.stdout, text);
   const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
   // Read before the options are declared (LOG_PARTITIONS is --partitions' default), but refused only
   // when a command runs (the preAction hook): --help prints and exits 0 whatever the variables say.
@@ -211,7 +212,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       parsePositiveInt,
       partitionsFromEnv,
     )
-    .option('--json', 'machine-readable output on stdout', false)
+    .option('--json', 'machine-readable output on stdout (on stderr for an export written to stdout)', false)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -433,7 +434,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     .requiredOption(
       '--out <file.jsonl>',
-      'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid>-<random> until then)',
+      'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid>-<random> until then); ' +
+        '/dev/stdout (or the file stdout is redirected to) is written directly, and what export says then goes to stderr',
     )
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
@@ -448,7 +450,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored: ' +
         "those of the subjects the exported events' missions name, whatever the filter, and no other guest's. " +
         'The end line names the filters (--from, --to, --type, --mission, --no-keys) an export was made with: such a file is an extract, which import refuses.' +
-        '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
+        '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl' +
+        '\n  replay export --out /dev/stdout | gzip > backup.jsonl.gz',
     )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
@@ -483,14 +486,17 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               writeFailure ??= error;
               throw error;
             });
-            if (g.json) return void out(JSON.stringify({ ...result, file: options.out, leftOut }, null, 2));
+            // Not after the end line of an export on stdout: piped into gzip or ssh, a backup import refuses.
+            const report = (text: string) => printTo(file.toStdout ? io.stderr : io.stdout, text);
+            if (g.json) return void report(JSON.stringify({ ...result, file: options.out, leftOut }, null, 2));
             const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
             // Said where it is made: such a file is no backup, and would be found out only when restoring from it.
             const noKeys = options.keys === false ? " without the guests' data keys (--no-keys): an extract, which import refuses" : '';
-            out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}${noKeys}.`);
+            report(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}${noKeys}.`);
             // Said while they can still be copied: a restore from this file alone would lose them.
             const named = describeLeftOut(leftOut);
-            if (named) out(`Not in it: ${named} under ${keys.prefix}, which an import does not bring back; see docs/operations.md, "What an import restores".`);
+            if (named)
+              report(`Not in it: ${named} under ${keys.prefix}, which an import does not bring back; see docs/operations.md, "What an import restores".`);
           });
         } catch (error) {
           // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.

@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 
 export interface ReplayProcessExit {
   code: number | null;
@@ -18,7 +19,25 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** `replay <args>` from dist/ as its own process (for what it does on a signal), killed after `deadlineMs` so a hang fails the test. */
 export function startReplay(args: readonly string[], env: NodeJS.ProcessEnv, deadlineMs = 30_000): ReplayProcess {
-  const child = spawn(process.execPath, ['dist/scripts/replay.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return started(spawn(process.execPath, ['dist/scripts/replay.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), deadlineMs);
+}
+
+/**
+ * `replay <args> <redirect>` run by bash, e.g. `| gzip > "$FILE"` or `>> "$FILE"`, exiting with
+ * replay's own code: its stdout is then a real pipe or file (a child's piped stdio in node is a
+ * socket); `stdout` is what reaches the test past the redirect, `stderr` replay's own.
+ */
+export function startReplayInShell(args: readonly string[], redirect: string, env: NodeJS.ProcessEnv, deadlineMs = 30_000): ReplayProcess {
+  const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" ${redirect}; exit "\${PIPESTATUS[0]}"`;
+  const child = spawn('bash', ['-c', script, 'replay', ...args], {
+    cwd: ROOT,
+    env: { ...env, REPLAY_NODE: process.execPath },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return started(child, deadlineMs);
+}
+
+function started(child: ChildProcessByStdio<null, Readable, Readable>, deadlineMs: number): ReplayProcess {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -1,0 +1,99 @@
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { KeyLayout } from '@app/event-store';
+import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
+import { ensureBuilt } from '../../scripts/build-stamp';
+import { EXIT_OK } from '../../scripts/replay';
+import { startReplay, startReplayInShell } from '../support/replay-process';
+
+/**
+ * `replay export --out /dev/stdout` into a pipe and into a file the shell redirected stdout to:
+ * from dist/ (built here when stale), run by bash, since the process' own stdout is the point.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+
+describe('replay export to its stdout (dist, real Redis)', () => {
+  const redis = testRedis();
+  const source = testKeyPrefix('replay-export-stdout');
+  let dir: string;
+  /** The export of `source` written to a file of its own, as a backup is. */
+  let reference: string;
+  let restores = 0;
+
+  const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    REDIS_CLUSTER_NODES: '',
+    KEY_PREFIX: source,
+    LOG_PARTITIONS: '',
+    DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
+    ...extra,
+  });
+
+  /** Imports `file` under a fresh prefix beside `source` and exports that again: what the file restores. */
+  async function restored(file: string): Promise<string> {
+    const target = `${source}restore-${++restores}:`;
+    expect(await startReplay(['--prefix', target, 'import', '--in', file], env()).exited).toMatchObject({ code: EXIT_OK });
+    expect(await startReplay(['--prefix', target, 'verify'], env()).exited).toMatchObject({ code: EXIT_OK });
+    const again = path.join(dir, `restored-${restores}.jsonl`);
+    expect(await startReplay(['--prefix', target, 'export', '--out', again], env()).exited).toMatchObject({ code: EXIT_OK });
+    return readFile(again, 'utf8');
+  }
+
+  beforeAll(async () => {
+    expect(ensureBuilt(ROOT)).toBe(0);
+    await buildKnownLog(redis, new KeyLayout(source));
+    dir = await mkdtemp(path.join(tmpdir(), 'replay-export-stdout-'));
+    const file = path.join(dir, 'reference.jsonl');
+    expect(await startReplay(['export', '--out', file], env()).exited).toMatchObject({ code: EXIT_OK, stderr: '' });
+    reference = await readFile(file, 'utf8');
+  }, 180_000);
+
+  afterAll(async () => {
+    // The restores are under `source`, e.g. test:replay-export-stdout:1a2b3c4d:restore-1:.
+    await deleteKeysByPrefix(redis, source);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // "Exported …" followed the end line into the pipe: the backup gzip kept was refused by import (exit 5, "line 36 is not a JSON object").
+  it('given export --out /dev/stdout piped into another process, then the pipe gets exactly the export, which restores, and the summary is on stderr', async () => {
+    const piped = path.join(dir, 'piped.jsonl');
+    const run = await startReplayInShell(['export', '--out', '/dev/stdout'], '| cat > "$EXPORT_FILE"', env({ EXPORT_FILE: piped })).exited;
+
+    expect(await readFile(piped, 'utf8')).toBe(reference);
+    expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n` });
+    expect(await restored(piped)).toBe(reference);
+  });
+
+  // The file behind the redirect was replaced by a new one of mode 0600 holding the export alone: what it held was gone.
+  it.each([
+    ['/dev/stdout', '/dev/stdout'],
+    ['the file stdout is redirected to', 'app.log'],
+  ])('given export --out %s appending to a file (>>), then the file keeps what it held and the export follows it, which restores', async (_, out) => {
+    const log = path.join(dir, 'app.log');
+    await writeFile(log, 'a line written before\n');
+    await chmod(log, 0o644);
+    const run = await startReplayInShell(['export', '--out', out === 'app.log' ? log : out], '>> "$EXPORT_FILE"', env({ EXPORT_FILE: log })).exited;
+
+    expect(await readFile(log, 'utf8')).toBe(`a line written before\n${reference}`);
+    expect((await stat(log)).mode & 0o777).toBe(0o644);
+    expect(run).toMatchObject({ code: EXIT_OK, stdout: '', stderr: expect.stringMatching(/^Exported \d+ of \d+ events to .+\.\n$/) });
+    expect((await readdir(dir)).filter((name) => name.startsWith('app.log'))).toEqual(['app.log']);
+    const appended = path.join(dir, 'appended.jsonl');
+    await writeFile(appended, (await readFile(log, 'utf8')).slice('a line written before\n'.length));
+    expect(await restored(appended)).toBe(reference);
+    await rm(log);
+  });
+
+  // The --json result followed the end line into the pipe, as the summary did.
+  it('given --json export --out /dev/stdout piped, then the pipe gets exactly the export and the result is on stderr', async () => {
+    const piped = path.join(dir, 'piped-json.jsonl');
+    const run = await startReplayInShell(['--json', 'export', '--out', '/dev/stdout'], '| cat > "$EXPORT_FILE"', env({ EXPORT_FILE: piped })).exited;
+
+    expect(await readFile(piped, 'utf8')).toBe(reference);
+    expect(run).toMatchObject({ code: EXIT_OK, stdout: '' });
+    expect(JSON.parse(run.stderr)).toMatchObject({ exported: KNOWN_EVENT_COUNT, scanned: KNOWN_EVENT_COUNT, file: '/dev/stdout' });
+  });
+});
