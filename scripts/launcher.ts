@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis, settlesWithin } from '@app/redis';
-import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
+import { CONNECTOR_ODOO, CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
@@ -221,20 +221,22 @@ export interface LaunchOptions {
   /** A Redis the caller resolved and stops itself (the demo): used as it is, neither resolved again nor stopped here. */
   redis?: ResolvedRedis;
   /**
-   * Separate processes only (not `oneProcess`): a service that exits on its own once it has
-   * listened is started again after a backoff, until it fails `failures` times within `windowMs`
-   * (see RestartPolicy). Unset: any service exiting on its own stops the rest (the demo, the bench).
+   * Separate processes only (not `oneProcess`): a service (or the Odoo connector) that exits on its
+   * own once it has listened is started again after a backoff, until it fails `failures` times
+   * within `windowMs` (see RestartPolicy). Unset: any process exiting on its own stops the rest
+   * (the demo, the bench).
    */
   restart?: RestartPolicy;
 }
 
 /**
- * When the launcher starts a service again that exited on its own (`npm start -- --split`). A
- * service that exits before it has ever said it listens (a bad variable, a port in use at start)
- * is never restarted: the start fails as a whole. Once it has listened, each exit the launcher did
- * not ask for (a crash, `kill -9`, even a SIGTERM from someone else) is a failure: the n-th failure
- * within `windowMs` waits `min(firstDelayMs × 2^(n−1), maxDelayMs)` before the restart, and the
- * `failures`-th gives up: the rest are stopped and the launcher exits with the service's code.
+ * When the launcher starts a service (or the Odoo connector) again that exited on its own
+ * (`npm start -- --split`). A process that exits before it has ever said it listens (a bad
+ * variable, a port in use at start) is never restarted: the start fails as a whole. Once it has
+ * listened, each exit the launcher did not ask for (a crash, `kill -9`, even a SIGTERM from someone
+ * else) is a failure: the n-th failure within `windowMs` waits `min(firstDelayMs × 2^(n−1),
+ * maxDelayMs)` before the restart, and the `failures`-th gives up: the rest are stopped and the
+ * launcher exits with the process' code.
  */
 export interface RestartPolicy {
   firstDelayMs: number;
@@ -274,10 +276,9 @@ export function linePrefix(name: string, color: boolean, colorCode = 90): string
 
 /** The one process that runs every service, as the launcher names it in its lines. */
 export const ONE_PROCESS = 'one-process';
-/** The Odoo connector, a process of its own beside the services when ODOO_URL is set. */
-export const CONNECTOR_ODOO = 'connector-odoo';
 
 interface Service {
+  /** CONNECTOR_ODOO: the Odoo connector, a process of its own beside the services (in one process too) when ODOO_URL is set. */
   name: ServiceName | typeof ONE_PROCESS | typeof CONNECTOR_ODOO;
   child: ChildProcess;
   exit: Promise<void>;
@@ -386,11 +387,14 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     };
     const restarted = failures.length > 0;
     let listened = false;
-    // The IPC channel carries each service's word that it listens.
+    // The IPC channel carries each process' word that it listens, under its own name; the one
+    // process speaks for the services it runs.
+    const speaksFor: readonly string[] = name === ONE_PROCESS ? SERVICE_NAMES : [name];
     const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     child.on('message', (message) => {
-      if (!isListeningMessage(message)) return;
-      listening.add(message.service);
+      if (!isListeningMessage(message, speaksFor)) return;
+      // The connector counts for its restarts, not for the services' readiness (waitUntilReady).
+      if (isServiceName(message.service)) listening.add(message.service);
       if (!listened && restarted) log(`${name} is back (pid ${child.pid})`);
       listened = true;
     });

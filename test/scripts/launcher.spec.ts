@@ -1,5 +1,5 @@
 import { ConfigError } from '@app/config';
-import { connectorPort, servicePorts } from '@app/runtime';
+import { CONNECTOR_ODOO, connectorPort, isListeningMessage, servicePorts } from '@app/runtime';
 import { checkRedisVariables, childLogFormat, localHostFor, readyMessage, serviceUrl, unplannedExitMessage } from '../../scripts/launcher';
 import { REPEATED_SIGNAL_WINDOW_MS, stopSignalListener } from '../../scripts/stop-signal-listener';
 
@@ -246,5 +246,19 @@ describe('checkRedisVariables (npm start, the demo)', () => {
     for (const REDIS_URL of ['redis://:pw@10.0.0.5:6379/2', ' redis://127.0.0.1:6379 ', '', ' ', undefined]) {
       expect(() => checkRedisVariables({ REDIS_URL })).not.toThrow();
     }
+  });
+});
+
+describe("isListeningMessage (a launched process' word that it listens)", () => {
+  it("given one of the names the process speaks for, then it counts, the connector's as a service's", () => {
+    expect(isListeningMessage({ type: 'listening', service: CONNECTOR_ODOO }, [CONNECTOR_ODOO])).toBe(true);
+    expect(isListeningMessage({ type: 'listening', service: 'executor' }, ['intake', 'executor'])).toBe(true);
+  });
+
+  it("given another process' name, another type or no object, then it does not count", () => {
+    expect(isListeningMessage({ type: 'listening', service: 'intake' }, [CONNECTOR_ODOO])).toBe(false);
+    expect(isListeningMessage({ type: 'stopping', service: CONNECTOR_ODOO }, [CONNECTOR_ODOO])).toBe(false);
+    expect(isListeningMessage(CONNECTOR_ODOO, [CONNECTOR_ODOO])).toBe(false);
+    expect(isListeningMessage(null, [CONNECTOR_ODOO])).toBe(false);
   });
 });

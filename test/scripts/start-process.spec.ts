@@ -14,6 +14,7 @@ import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem, launcherCheckedVariables } from '../../scripts/launcher';
 import { oneMissionFixtures } from '../support/demo-fixtures';
 import { isAlive } from '../support/process-alive';
+import { startedPids } from '../support/started-pids';
 
 /**
  * The services and `npm start` as processes, from dist/ (built here when stale): what a person sees
@@ -95,19 +96,29 @@ async function freePortRun(): Promise<number> {
 
 const API_HEADERS = { authorization: `Bearer ${API_KEYS.split(':')[1]}`, 'content-type': 'application/json' };
 
-/** Each process the launcher started, by the pid of its first `Started <name> (pid N)` line. */
-function startedPids(lines: string[]): Record<string, number> {
-  const pids: Record<string, number> = {};
-  for (const line of lines) {
-    const match = /Started (\S+) \(pid (\d+)\)/.exec(line);
-    if (match && !(match[1] in pids)) pids[match[1]] = Number(match[2]);
-  }
-  return pids;
-}
-
 /** 'exited' once the launcher has ended, else undefined (for a waitFor that must not outwait it). */
 function exitedEarly(start: Run): 'exited' | undefined {
   return start.child.exitCode !== null || start.child.signalCode !== null ? 'exited' : undefined;
+}
+
+/**
+ * Kills `name` (pid `pid`) outright under `npm start -- --split` and waits for the launcher to say
+ * it is back after its first failure; the pid it runs under now.
+ */
+async function killedAndBack(start: Run, name: string, pid: number): Promise<number> {
+  process.kill(pid, 'SIGKILL');
+  const back = await waitFor(async () => start.stdout.find((line) => line.includes(`${name} is back (pid `)) ?? exitedEarly(start), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: `${name} to be back`,
+  });
+  expect(back).not.toBe('exited');
+  expect(start.stdout).toContainEqual(
+    `launcher     | ${name} exited unexpectedly (signal SIGKILL); restarting it in 1 s (failure 1 of 5 within 60 s gives up)`,
+  );
+  const restartedPid = Number(/pid (\d+)/.exec(back)?.[1]);
+  expect(restartedPid).not.toBe(pid);
+  return restartedPid;
 }
 
 /** A maintenance mission through the API on `port`; its id. */
@@ -656,18 +667,7 @@ describe('the services and npm start as processes', () => {
     expect(Object.keys(pids).sort()).toEqual(['evaluator', 'executor', 'intake', 'orchestrator']);
 
     const before = await submitMission(port, 'Leaking tap in 112');
-    process.kill(pids.executor, 'SIGKILL');
-    const back = await waitFor(async () => start.stdout.find((line) => /executor is back \(pid \d+\)/.test(line)) ?? exitedEarly(start), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the executor to be back',
-    });
-    expect(back).not.toBe('exited');
-    expect(start.stdout).toContainEqual(
-      'launcher     | executor exited unexpectedly (signal SIGKILL); restarting it in 1 s (failure 1 of 5 within 60 s gives up)',
-    );
-    const restartedPid = Number(/pid (\d+)/.exec(back)?.[1]);
-    expect(restartedPid).not.toBe(pids.executor);
+    await killedAndBack(start, 'executor', pids.executor);
     expect((await fetch(`http://127.0.0.1:${port + 2}/health/ready`)).status).toBe(200);
 
     const after = await submitMission(port, 'Broken lamp in 113');
@@ -682,6 +682,36 @@ describe('the services and npm start as processes', () => {
 
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
+  }, 120_000);
+
+  it('given --split and ODOO_URL, when the Odoo connector is killed outright (kill -9) after it listened, then the launcher restarts it alone, as a service', async () => {
+    const port = await freePortRun();
+    const odoo = await FakeOdooServer.start();
+    try {
+      const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), ...odoo.connection, PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(start.child);
+      // The ready line waits for the four services, not for the connector (its readiness is Odoo's).
+      expect(await readyLine(start)).toContain('Ready: API');
+      await waitFor(async () => start.stdout.find((line) => line.includes(`connector-odoo listening on port ${port + 4}`)) ?? exitedEarly(start), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: 'the connector to listen',
+      });
+      const pids = startedPids(start.stdout);
+      expect(Object.keys(pids).sort()).toEqual(['connector-odoo', 'evaluator', 'executor', 'intake', 'orchestrator']);
+
+      // It used to be taken for a failed start: "connector-odoo exited unexpectedly (signal SIGKILL); stopping the rest".
+      await killedAndBack(start, 'connector-odoo', pids['connector-odoo']);
+      expect((await fetch(`http://127.0.0.1:${port + 4}/health`)).status).toBe(200);
+      // The services ran on untouched, each still the process it was.
+      for (const name of ['intake', 'orchestrator', 'executor', 'evaluator'] as const) expect(isAlive(pids[name])).toBe(true);
+      expect(start.stdout.filter((line) => /Started (intake|orchestrator|executor|evaluator) /.test(line))).toHaveLength(4);
+
+      start.child.kill('SIGINT');
+      expect(await start.exited).toBe(0);
+    } finally {
+      await odoo.close();
+    }
   }, 120_000);
 
   it('given --split and a service that keeps failing right after its restart (its port taken), then the launcher gives up on the fifth failure in a minute and exits 1', async () => {

@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { findFreePorts } from '@app/redis';
+import { CONNECTOR_ODOO } from '@app/runtime';
 import { redisUrl, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { CONNECTOR_ODOO, launchSystem, RunningSystem } from '../../scripts/launcher';
+import { launchSystem, RunningSystem } from '../../scripts/launcher';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

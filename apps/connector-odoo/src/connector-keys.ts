@@ -1,8 +1,9 @@
 import { KeyLayout } from '@app/event-store';
 import { projectionCheckpointKey } from '@app/projections';
+import { CONNECTOR_ODOO } from '@app/runtime';
 
-/** The connector's name among the log's consumers: its keys and its checkpoint. */
-export const CONNECTOR = 'connector-odoo';
+/** The connector's name among the log's consumers (its keys and its checkpoint), and the one it tells the launcher it listens under. */
+export const CONNECTOR = CONNECTOR_ODOO;
 
 /**
  * The connector's keys, under the projections' hash tag `{p}`: the write-back outbox moves its

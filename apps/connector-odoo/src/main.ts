@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import './instrumentation';
 import { ConfigError, EXIT_CONFIG, loadEnvironment } from '@app/config';
-import { exitOnConfigError, handedPortVariable, limitHeapGrowth, listenOrExit, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
+import { exitOnConfigError, handedPortVariable, limitHeapGrowth, listenOrExit, redisOrExit, reportListening, stopWhenLauncherGoes } from '@app/runtime';
 import { createConnectorApp } from './connector-app';
 import { CONNECTOR } from './connector-keys';
 import { loadOdooMapping, OdooMapping } from './odoo-mapping';
@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   app.enableShutdownHooks([], { useProcessExit: true });
   // As the services: a taken port is one line naming the variable to set (PORT, or CONNECTOR_PORT
   // under the launcher, which names it in PORT_VARIABLE) and exit 1, not an unhandled rejection.
-  await listenOrExit(CONNECTOR, app, env.PORT ?? DEFAULT_PORT, handedPortVariable(process.env), env.LISTEN_HOST);
+  // Once it listens it says so to the launcher, which restarts it (--split) only then: an exit
+  // before is a failed start.
+  await listenOrExit(CONNECTOR, app, env.PORT ?? DEFAULT_PORT, handedPortVariable(process.env), env.LISTEN_HOST, {
+    listening: () => reportListening(CONNECTOR),
+  });
 }
 
 /** The mapping rules, or one message (ConfigError) and exit 78 for a file that is missing or wrong. */

@@ -1,23 +1,27 @@
-import { SERVICE_NAMES, ServiceName } from '@app/messages';
+/**
+ * What a process the launcher starts (a service, the one process, the Odoo connector) tells it over
+ * the IPC channel the launcher opens (one run on its own has none): that it listens, under its name.
+ * The launcher restarts only a process that has listened (`npm start -- --split`), and a health
+ * answer on its port alone does not say that, since another process (a second `npm start`) may
+ * hold the port.
+ */
+export interface ListeningMessage<Name extends string = string> {
+  type: 'listening';
+  service: Name;
+}
 
 /**
- * What a service tells the launcher that started it, over the IPC channel the launcher opens (a
- * service run on its own has none): that it listens. A health answer on its port alone does not
- * say that, since another process (a second `npm start`) may hold the port.
+ * Whether `message` says that one of `names` listens: the names the child speaks for (its own, the
+ * four services for the one process), so a message naming another process does not count for it.
  */
-export interface ListeningMessage {
-  type: 'listening';
-  service: ServiceName;
-}
-
-export function isListeningMessage(message: unknown): message is ListeningMessage {
+export function isListeningMessage<Name extends string>(message: unknown, names: readonly Name[]): message is ListeningMessage<Name> {
   if (typeof message !== 'object' || message === null) return false;
   const { type, service } = message as Record<string, unknown>;
-  return type === 'listening' && (SERVICE_NAMES as readonly unknown[]).includes(service);
+  return type === 'listening' && (names as readonly unknown[]).includes(service);
 }
 
-export function reportListening(service: ServiceName): void {
-  const message: ListeningMessage = { type: 'listening', service };
+export function reportListening(name: string): void {
+  const message: ListeningMessage = { type: 'listening', service: name };
   if (process.connected) process.send?.(message);
 }
 

@@ -14,6 +14,11 @@ const DEFAULT_INTAKE_PORT = 3000;
  * when ODOO_URL is set: it hands the connector PORT, and this names what a person sets.
  */
 export const CONNECTOR_PORT_VARIABLE = 'CONNECTOR_PORT';
+/**
+ * The Odoo connector's name, one for the launcher and the connector: the launcher's process of that
+ * name counts as listening once it says so under this name (reportListening); also its consumer name.
+ */
+export const CONNECTOR_ODOO = 'connector-odoo';
 
 /**
  * A port variable's value, spaces around it dropped; unset or empty: undefined; anything but
@@ -84,9 +89,9 @@ export function connectorPort(env: NodeJS.ProcessEnv, ports: Record<ServiceName,
   const problems: string[] = [];
   const highest = Math.max(...Object.values(ports));
   const port = readPort(env, CONNECTOR_PORT_VARIABLE, problems) ?? highest + 1;
-  if (port > 65535) problems.push(`connector-odoo would get port ${port} (the highest service port + 1); set ${CONNECTOR_PORT_VARIABLE}`);
+  if (port > 65535) problems.push(`${CONNECTOR_ODOO} would get port ${port} (the highest service port + 1); set ${CONNECTOR_PORT_VARIABLE}`);
   const clash = SERVICE_NAMES.find((name) => ports[name] === port);
-  if (clash) problems.push(`${clash} and connector-odoo would both get port ${port} (${portSource(env, clash)}, ${CONNECTOR_PORT_VARIABLE})`);
+  if (clash) problems.push(`${clash} and ${CONNECTOR_ODOO} would both get port ${port} (${portSource(env, clash)}, ${CONNECTOR_PORT_VARIABLE})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return port;
 }
