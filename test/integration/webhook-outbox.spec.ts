@@ -41,6 +41,8 @@ const ALL_TYPES = [...MISSION_EVENT_TYPES, MISSION_FINISHED];
 const RETENTION = { deliveredSeconds: 3_600, deadSeconds: 7_200 };
 const RING = MasterKeyRing.fromSecrets(TEST_DATA_KEY_SECRET);
 const SUBSCRIBED_AT = () => KNOWN_START.getTime() - 3_600_000;
+/** A master key other than RING's: a process with only this one lacks the key the secrets are under. */
+const OTHER_MASTER_SECRET = 'another-master-key-of-forty-characters-00';
 
 describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', () => {
   let redis: Redis;
@@ -867,11 +869,14 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await subscriptions.secretsInForce(subscription.id)).toEqual([rotated.secret, secret]);
   });
 
+  /** Subscriptions as a process without RING's master key reads them: their secrets do not open. */
+  const lackingKeySubscriptions = () => new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(OTHER_MASTER_SECRET), SUBSCRIBED_AT);
+
   /** What lacks the master key: the dispatcher's secrets, or the data keys of the events it opens. */
   const lackingKey: [string, (ring: MasterKeyRing) => Partial<WebhookDispatcherOptions> & { signing?: WebhookSubscriptions }, (id: string) => RegExp][] = [
     [
       'its signing secret',
-      (ring) => ({ signing: new WebhookSubscriptions(redis, webhookKeys, ring, SUBSCRIBED_AT) }),
+      () => ({ signing: lackingKeySubscriptions() }),
       (subscriptionId) =>
         new RegExp(`^not sent: the webhook signing secret of ${subscriptionId} is wrapped under master key ${RING.current.id}, which is not configured`),
     ],
@@ -891,8 +896,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     async (_what, lacking, why) => {
       const { subscription } = await subscribe([MISSION_FINISHED]);
       await runner().catchUp();
-      const otherSecret = 'another-master-key-of-forty-characters-00';
-      const otherRing = MasterKeyRing.fromSecrets(otherSecret);
+      const otherRing = MasterKeyRing.fromSecrets(OTHER_MASTER_SECRET);
       const backoffMs = 1_000;
       let now = Date.now();
       const errors: unknown[] = [];
@@ -923,7 +927,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       expect(receiver.arrived).toBe(0);
       expect(errors).toEqual([]);
       // The error names key ids, never a secret.
-      for (const secret of [...receiver.secrets, TEST_DATA_KEY_SECRET, otherSecret]) expect(JSON.stringify(second)).not.toContain(secret);
+      for (const secret of [...receiver.secrets, TEST_DATA_KEY_SECRET, OTHER_MASTER_SECRET]) expect(JSON.stringify(second)).not.toContain(secret);
 
       now = Math.max(...second.map((delivery) => Date.parse(delivery.nextAttemptAt ?? ''))) + 1;
       const withKey = dispatcher({ clock: () => now });
@@ -940,10 +944,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await runner().catchUp();
     const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 10_000 };
     let now = Date.now();
-    const withoutKey = dispatcher(
-      { clock: () => now, retry },
-      new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets('another-master-key-of-forty-characters-00'), SUBSCRIBED_AT),
-    );
+    const withoutKey = dispatcher({ clock: () => now, retry }, lackingKeySubscriptions());
     expect(await withoutKey.runOnce()).toBe(FINISHED);
     // Tried at every backoff until the next would come after the retry period.
     while ((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items.length < FINISHED) {
@@ -962,6 +963,64 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await dispatcher({ clock: () => now, retry }).runOnce()).toBe(1);
     expect(receiver.unique().map((webhook) => webhook.id)).toEqual([dead[0].id]);
     expect(await outbox.get(dead[0].id)).toMatchObject({ status: 'delivered', attempts: 1, lastError: null, lastResponseCode: 200 });
+  });
+
+  it('given an endpoint that failed and has since recovered, when only a dispatcher lacking the master key tries its deliveries past WEBHOOK_DISABLE_AFTER_SECONDS, then the subscription stays enabled, and with the key they are delivered', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const disableAfterMs = 600_000;
+    const failedAt = Date.now();
+    let now = failedAt;
+    const disabled: string[] = [];
+    const options = {
+      clock: () => now,
+      retry: { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 86_400_000 },
+      disableAfterMs,
+      onDisabled: (subscriptionId: string) => disabled.push(subscriptionId),
+    };
+    const failingSince = () => redis.hget(webhookKeys.failingSince, subscription.id);
+    receiver.respond = () => 500;
+    expect(await dispatcher(options).runOnce()).toBe(FINISHED);
+    expect(await failingSince()).toBe(String(failedAt));
+
+    // The endpoint recovers, but the next tries, past the disable-after time, are by an intake without the key.
+    receiver.respond = () => 200;
+    now = failedAt + disableAfterMs + 1;
+    expect(await dispatcher(options, lackingKeySubscriptions()).runOnce()).toBe(FINISHED);
+    expect(disabled).toEqual([]);
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'active' });
+    // They said nothing of the endpoint: its clock is as the requests left it.
+    expect(await failingSince()).toBe(String(failedAt));
+    expect(receiver.arrived).toBe(FINISHED);
+
+    // Past their backoff, an intake with the key delivers them (a disabled endpoint's deliveries would die).
+    now += 60_000;
+    expect(await dispatcher(options).runOnce()).toBe(FINISHED);
+    expect((await outbox.list(subscription.id, { limit: 10 })).items).toEqual(
+      Array.from({ length: FINISHED }, () => expect.objectContaining({ status: 'delivered', attempts: 2, lastResponseCode: 200, lastError: null })),
+    );
+    expect(await failingSince()).toBeNull();
+  });
+
+  it('given an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_SECONDS, when the target policy refuses its URL, then its deliveries die refused and the subscription is not disabled: no request was made', async () => {
+    const { subscription } = await subscriptions.create(
+      { url: receiver.url.replace('127.0.0.1', '127.0.0.2'), eventTypes: [MISSION_FINISHED], description: '' },
+      'test-operator',
+    );
+    await runner().catchUp();
+    const since = String(Date.now() - 86_400_000);
+    await redis.hset(webhookKeys.failingSince, subscription.id, since);
+    const disabled: string[] = [];
+
+    expect(await dispatcher({ onDisabled: (subscriptionId) => disabled.push(subscriptionId) }).runOnce()).toBe(FINISHED);
+    expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toEqual(
+      Array.from({ length: FINISHED }, () =>
+        expect.objectContaining({ attempts: 0, lastError: expect.stringContaining('WEBHOOK_ALLOWED_HOSTS does not list') }),
+      ),
+    );
+    expect(disabled).toEqual([]);
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'active' });
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBe(since);
   });
 
   it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {

@@ -475,7 +475,7 @@ export class Environment {
   @Max(2_592_000)
   WEBHOOK_RETRY_PERIOD_SECONDS = 86_400;
 
-  /** A webhook endpoint whose every attempt has failed for this long is disabled. */
+  /** A webhook endpoint whose every attempt has failed for this long is disabled, at its next failed request. */
   @Expose()
   @Type(() => Number)
   @IsInt()

@@ -5,7 +5,7 @@ import { GuestDataError, GuestDataErrorCode, WrongMasterKeyError } from '@app/gu
 import { SERVICE_ACTORS } from '@app/mission';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
-import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
+import { ClaimedDelivery, endpointFailed, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscription } from './webhook-subscription';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
@@ -283,8 +283,11 @@ export class WebhookDispatcher {
       if (settled.outcome !== settlement.outcome) annotateSpan('brain.webhook.outcome', settled.outcome);
       this.options.onAttempt?.(settled.outcome);
       if (settled.outcome === 'drop') return;
+      // Only a request that failed: the clock it reads may have been started by failures before the
+      // endpoint recovered, and one that made no request cannot tell.
       const { failingSince } = settled;
-      if (failingSince > 0 && now - failingSince >= this.options.disableAfterMs) await this.disable(delivery.subscriptionId, failingSince);
+      if (endpointFailed(settlement) && failingSince > 0 && now - failingSince >= this.options.disableAfterMs)
+        await this.disable(delivery.subscriptionId, failingSince);
     } catch (error) {
       // The claim lapses and the delivery is attempted again.
       markSpanFailed(error);

@@ -153,12 +153,21 @@ export type SettledAttempt =
   | { outcome: 'drop' };
 
 /**
+ * Whether the settlement is of a request the endpoint failed (an error answer, a timeout, a refused
+ * connection). Only such a one starts the endpoint's disable-after clock, and only such a one may
+ * disable it: one that made no request (not sent, or aborted at shutdown) says nothing of it.
+ */
+export function endpointFailed(settlement: Settlement): boolean {
+  return 'endpointFailed' in settlement && settlement.endpointFailed;
+}
+
+/**
  * What an attempt says of its endpoint, for the disable-after clock: failed ('1'), answered ('0',
  * the clock restarts), or nothing ('': aborted at shutdown, or not made), which leaves the clock.
  */
 function endpointVerdict(settlement: Settlement): '1' | '0' | '' {
   if (settlement.outcome === 'delivered') return '0';
-  return 'endpointFailed' in settlement && settlement.endpointFailed ? '1' : '';
+  return endpointFailed(settlement) ? '1' : '';
 }
 
 export class DeliveryNotFoundError extends Error {

@@ -25,8 +25,9 @@
   ARGV[8] subscription id
   ARGV[9] what the attempt says of the endpoint: '1' it failed (counts towards disabling it), '0'
           it answered (delivered: the clock restarts), '' nothing (aborted at shutdown, or not
-          made: a disabled subscription, a URL the target policy refused), so a deploy never
-          restarts a failing endpoint's clock
+          made: a disabled subscription, a URL the target policy refused, a master key missing),
+          so a deploy never restarts a failing endpoint's clock. The dispatcher disables an
+          endpoint only after a '1', from the failingSince returned
   ARGV[10] seconds a delivered delivery is kept
   ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
