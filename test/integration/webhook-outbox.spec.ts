@@ -1023,6 +1023,42 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBe(since);
   });
 
+  it('given deliveries unsent for most of the retry period for want of the master key, when it comes and their first request answers 503, then they are retried for a whole retry period from that request', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
+    const triedAt = Date.now();
+    let now = triedAt;
+    expect(await dispatcher({ clock: () => now, retry }, lackingKeySubscriptions()).runOnce()).toBe(FINISHED);
+    const deliveries = async () => (await outbox.list(subscription.id, { limit: 10 })).items;
+    const each = (fields: Record<string, unknown>) => Array.from({ length: FINISHED }, () => expect.objectContaining(fields));
+
+    // The key is configured 500 ms before the period counted from the first try ends.
+    receiver.respond = () => 503;
+    const withKey = dispatcher({ clock: () => now, retry, disableAfterMs: 86_400_000 });
+    const requestedAt = triedAt + retry.retryPeriodMs - 500;
+    now = requestedAt;
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    const first = await deliveries();
+    expect(first).toEqual(each({ status: 'pending', attempts: 1, lastResponseCode: 503 }));
+    // The wait after a first request (half to all of the first backoff), the unsent tries before it not counted.
+    for (const delivery of first) {
+      const wait = Date.parse(delivery.nextAttemptAt ?? '') - requestedAt;
+      expect(wait).toBeGreaterThanOrEqual(retry.backoffMs / 2);
+      expect(wait).toBeLessThanOrEqual(retry.backoffMs);
+    }
+
+    // Still retried shortly before the period from that request ends (the second wait is 1 to 2 s)...
+    now = requestedAt + retry.retryPeriodMs - 5_000;
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await deliveries()).toEqual(each({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
+    // ...and dead once the next try would come after it.
+    now = requestedAt + retry.retryPeriodMs;
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await deliveries()).toEqual(each({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
+    expect(receiver.arrived).toBe(3 * FINISHED);
+  });
+
   it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     const [stored] = JSON.parse((await redis.hget(webhookKeys.secrets, subscription.id)) ?? '[]') as { sealed: string }[];

@@ -467,7 +467,7 @@ export class Environment {
   @Max(86_400_000)
   WEBHOOK_BACKOFF_MAX_MS = 3_600_000;
 
-  /** A webhook delivery is retried for this long after its first attempt, then it is dead (listed, redeliverable). */
+  /** A webhook delivery is retried for this long after its first attempt (request), then it is dead (listed, redeliverable). */
   @Expose()
   @Type(() => Number)
   @IsInt()

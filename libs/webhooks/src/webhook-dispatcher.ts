@@ -5,7 +5,7 @@ import { GuestDataError, GuestDataErrorCode, WrongMasterKeyError } from '@app/gu
 import { SERVICE_ACTORS } from '@app/mission';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
-import { ClaimedDelivery, endpointFailed, Settlement, WebhookOutbox } from './webhook-outbox';
+import { ClaimedDelivery, endpointFailed, requestPeriodFrom, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscription } from './webhook-subscription';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
@@ -340,7 +340,7 @@ export class WebhookDispatcher {
     }
     // A redelivered delivery is retried as a new one: its backoff counts the attempts since the redelivery.
     const attempt = delivery.attempts - delivery.attemptsAtRedelivery;
-    const step = nextStep(result, attempt, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
+    const step = nextStep(result, attempt, requestPeriodFrom(delivery), this.clock(), this.options.retry, delivery.id);
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;
     if (responseCode > 0) annotateSpan('http.response.status_code', responseCode);
@@ -360,7 +360,9 @@ export class WebhookDispatcher {
    * back, why in lastError: the error names key ids, never key material), not left to its claim's
    * lapse, which counted an attempt never made and said nothing. It is tried again after the
    * backoff of its tries so far, those that sent nothing included, so the wait grows as for failed
-   * requests; once the retry period ends it is dead with why, redeliverable when the key is back.
+   * requests; once the retry period ends (from its first try, or its first request if it made
+   * one) it is dead with why, redeliverable when the key is back. The first request it makes gets
+   * a whole retry period of its own (requestPeriodFrom).
    */
   private notSentForNow(delivery: ClaimedDelivery, error: WrongMasterKeyError): Settlement {
     const tries = delivery.attempts - delivery.attemptsAtRedelivery + delivery.unsentTries;

@@ -115,7 +115,13 @@ export interface ClaimedDelivery {
   body: string;
   /** This attempt's number (1-based), of every request made for it. */
   attempts: number;
+  /**
+   * When its retry period counts from (ms): its first request's claim once one was made, else its
+   * first try's (a try that sent nothing included). See requestPeriodFrom.
+   */
   firstAttemptAt: number;
+  /** When this claim was made (ms, the claim's `now`). */
+  claimedAt: number;
   /** Its attempts when it was last redelivered (0 = never): its backoff starts over from there. */
   attemptsAtRedelivery: number;
   /**
@@ -168,6 +174,17 @@ export function endpointFailed(settlement: Settlement): boolean {
 function endpointVerdict(settlement: Settlement): '1' | '0' | '' {
   if (settlement.outcome === 'delivered') return '0';
   return endpointFailed(settlement) ? '1' : '';
+}
+
+/**
+ * When the retry period of a request made under this claim counts from. WEBHOOK_RETRY_PERIOD_SECONDS
+ * runs from the first attempt, and attempts are requests: for the first request since the delivery
+ * was written or redelivered, that is this claim, however long tries that sent nothing (a master
+ * key this process lacked) went before it, which would otherwise have used up the period its
+ * retries get. Later requests count from the first one's claim, which its settling stored.
+ */
+export function requestPeriodFrom(delivery: ClaimedDelivery): number {
+  return delivery.attempts - delivery.attemptsAtRedelivery === 1 ? delivery.claimedAt : delivery.firstAttemptAt;
 }
 
 export class DeliveryNotFoundError extends Error {
@@ -249,6 +266,7 @@ export class WebhookOutbox {
         firstAttemptAt: Number(flat[i + 5]),
         attemptsAtRedelivery: Number(flat[i + 6]),
         unsentTries: Number(flat[i + 7]),
+        claimedAt: now,
         claim,
       });
     }
@@ -275,6 +293,7 @@ export class WebhookOutbox {
       this.keys.deliveryPrefix,
       'notSent' in settlement ? '1' : '',
       delivery.missionId,
+      requestPeriodFrom(delivery),
     ];
     const keys = [
       this.keys.delivery(delivery.id),

@@ -23,10 +23,13 @@
   ARGV[10+2n..] subscription id, its receiver: pairs; a subscription not named is a receiver of its own
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
-  first attempt (ms), attempts when it was last redelivered (0 = never; its backoff counts from
-  there, redeliver-webhook-delivery-4.lua), tries retried without sending anything since the last
-  request made (0 = none; they add to its backoff, not to its attempts). The attempt is
-  counted here, before it is made; settle-webhook-delivery-8.lua takes it back when nothing was sent.
+  first attempt (ms: the first claim's now, set here; settle-webhook-delivery-8.lua moves it to
+  the first request's claim once one is made, so tries that sent nothing before it do not shorten
+  its retry period), attempts when it was last redelivered (0 = never; its backoff and retry
+  period count from there, redeliver-webhook-delivery-4.lua), tries retried without sending
+  anything since the last request made (0 = none; they add to its backoff, not to its attempts).
+  The attempt is counted here, before it is made; settle-webhook-delivery-8.lua takes it back when
+  nothing was sent.
 
   Shares: a due delivery of a subscription whose receiver has ARGV[7] attempts in flight (those
   given in ARGV[10..] and those claimed here) is passed over, so a receiver that never answers holds
