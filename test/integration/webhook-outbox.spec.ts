@@ -1,6 +1,7 @@
 import { getMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import Redis from 'ioredis';
+import { Registry } from 'prom-client';
 import { KeyLayout } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MasterKeyRing, WrongMasterKeyError } from '@app/guest-data';
 import { decideCreate, MISSION_EVENT_TYPES } from '@app/mission';
@@ -28,6 +29,7 @@ import {
   WebhookDispatcher,
   WebhookDispatcherOptions,
   WebhookKeys,
+  WebhookMetrics,
   WebhookOutbox,
   WebhookOutboxProjection,
   WebhookSender,
@@ -1057,6 +1059,31 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await withKey.runOnce()).toBe(FINISHED);
     expect(await deliveries()).toEqual(each({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
     expect(receiver.arrived).toBe(3 * FINISHED);
+  });
+
+  it('given a dispatcher lacking the master key, then brain_webhook_attempts_total counts none of its tries that wait, and each delivery given up unsent at the end of the retry period as dead', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const registry = new Registry();
+    const metrics = new WebhookMetrics(registry, redis, keys, outbox);
+    const counted = async () => {
+      const values = (await registry.getSingleMetric('brain_webhook_attempts_total')?.get())?.values ?? [];
+      return Object.fromEntries(values.map(({ labels, value }) => [String(labels.outcome), value]));
+    };
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 10_000 };
+    let now = Date.now();
+    // As the intake wires it (WebhookHost).
+    const withoutKey = dispatcher({ clock: () => now, retry, onAttempt: (outcome) => metrics.attempt(outcome) }, lackingKeySubscriptions());
+
+    let tries = 0;
+    while ((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items.length < FINISHED) {
+      tries += await withoutKey.runOnce();
+      now += retry.backoffMs;
+    }
+    // Several tries each, none a request: only the deaths are counted.
+    expect(tries).toBeGreaterThan(2 * FINISHED);
+    expect(receiver.arrived).toBe(0);
+    expect(await counted()).toEqual({ dead: FINISHED });
   });
 
   it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {

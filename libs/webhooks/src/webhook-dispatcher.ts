@@ -70,6 +70,11 @@ export interface WebhookDispatcherOptions {
    * sealed, and they are opened (or read `[erased]`) only as they leave. Default: as stored.
    */
   openBody?: (body: string) => Promise<string>;
+  /**
+   * Each request settled (delivered, retry, dead), and each delivery that died or was dropped
+   * without one; a try that sent nothing and is tried again (a master key this process lacks) is
+   * none, since nothing was attempted and nothing given up.
+   */
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
   onError?: (error: unknown) => void;
@@ -281,7 +286,7 @@ export class WebhookDispatcher {
       if (settled === null) return;
       // Deleted while the attempt was in flight: dropped, not a death (or a success) of a live subscription.
       if (settled.outcome !== settlement.outcome) annotateSpan('brain.webhook.outcome', settled.outcome);
-      this.options.onAttempt?.(settled.outcome);
+      if (!(settled.outcome === 'retry' && 'notSent' in settlement)) this.options.onAttempt?.(settled.outcome);
       if (settled.outcome === 'drop') return;
       // Only a request that failed: the clock it reads may have been started by failures before the
       // endpoint recovered, and one that made no request cannot tell.
