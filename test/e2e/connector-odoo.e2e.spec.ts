@@ -427,6 +427,68 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     expect(refused.body.status).toBe('error');
   });
 
+  it("given a second instance with a wrong key beside a good one, then each one's readiness is its own, whichever of them polled last", async () => {
+    await stopConnector();
+    const since = Date.now();
+    /** The shared status once a poll made since `after` wrote it: what the last poll by any instance found. */
+    const polledSince = async (after: number) => {
+      const status = await system.redis.hgetall(keys.odooStatus);
+      return status.checkedAt && Date.parse(status.checkedAt) >= after ? status : null;
+    };
+    const readiness = (app: INestApplication) => request(app.getHttpServer()).get('/health/ready');
+    /** A token no instance has: while the test holds the poll lock, it is every instance's turn to check its login instead. */
+    const HELD = 'held-by-the-test';
+    const wrong = await createConnectorApp(connectorEnv({ ODOO_API_KEY: 'wrong-key' }));
+    await wrong.init();
+    try {
+      // The misconfigured instance alone: its failed poll is the last any instance made.
+      const failed = await waitFor(async () => polledSince(since), { timeoutMs: 10_000, what: "the wrong instance's poll" });
+      expect(failed).toMatchObject({ reachable: '0', lastError: expect.stringContaining('wrong login or API key') });
+      await waitFor(async () => (await system.redis.set(keys.pollLock, HELD, 'PX', 60_000, 'NX')) === 'OK', {
+        timeoutMs: 10_000,
+        what: 'the poll lock, for the test',
+      });
+
+      // The good instance, whose turn it is not: it was 503 with the other's error until a poll of its own.
+      await startConnector();
+      const good = await waitFor(
+        async () => {
+          const answer = await ready();
+          return answer.status === 200 && answer;
+        },
+        { timeoutMs: 10_000, what: "the good instance ready while the wrong one's poll failed last" },
+      );
+      // The last poll is still told, with who made it: not this instance's readiness.
+      expect(good.body.info.odoo).toMatchObject({
+        status: 'up',
+        lastPoll: { reachable: false, lastError: expect.stringContaining('wrong login or API key'), polledBy: expect.stringMatching(/:\d+$/) },
+      });
+      const refusing = await readiness(wrong);
+      expect(refusing.status).toBe(503);
+      expect(refusing.body.error.odoo.message).toContain('wrong login or API key');
+
+      // The good instance polls: the wrong one was ready from then on, its key as wrong as ever.
+      const released = Date.now();
+      await system.redis.del(keys.pollLock);
+      const succeeded = await waitFor(
+        async () => {
+          const status = await polledSince(released);
+          return status?.reachable === '1' && status;
+        },
+        { timeoutMs: 10_000, what: "the good instance's poll" },
+      );
+      expect(succeeded.lastError).toBe('');
+      const stillRefusing = await readiness(wrong);
+      expect(stillRefusing.status).toBe(503);
+      expect(stillRefusing.body.error.odoo.message).toContain('wrong login or API key');
+      expect((await ready()).status).toBe(200);
+    } finally {
+      if ((await system.redis.get(keys.pollLock)) === HELD) await system.redis.del(keys.pollLock);
+      await wrong.close();
+      await stopConnector();
+    }
+  });
+
   it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do, and a path no route takes too", async () => {
     // As every test here: the connector the one before left running is stopped first, or it polls on unseen.
     await stopConnector();

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisConnection, withinDeadline } from '@app/redis';
 import { REDIS, REDIS_CHECK_TIMEOUT_MS, REDIS_DOWN_MESSAGE, redisHealthCheck } from '@app/runtime';
-import { readOdooStatus } from './connector-host';
+import { ConnectorHost, readLastPoll } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { OdooRefusals, RefusedRecordView } from './odoo-refusals';
 import { AbandonedWriteBack, DelayedWriteBack, OdooWriteBack } from './odoo-write-back';
@@ -16,6 +16,7 @@ export class ConnectorHealthController {
     private readonly keys: ConnectorKeys,
     private readonly writeBack: OdooWriteBack,
     private readonly refusals: OdooRefusals,
+    private readonly host: ConnectorHost,
     @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
 
@@ -25,7 +26,11 @@ export class ConnectorHealthController {
     return this.health.check([]);
   }
 
-  /** Ready when Redis answers and the last poll (by any instance) reached Odoo; 503 with Odoo's last error while it is down. */
+  /**
+   * Ready when Redis answers and this instance's own last call to Odoo (its poll, or its login check
+   * while another instance polls) succeeded; 503 with its error otherwise. `lastPoll` tells what the
+   * last poll by any instance found, and which instance made it, without deciding this one's readiness.
+   */
   @Get('health/ready')
   @HealthCheck()
   ready() {
@@ -33,11 +38,11 @@ export class ConnectorHealthController {
       redisHealthCheck(this.indicators, this.redis),
       async () => {
         const indicator = this.indicators.check('odoo');
-        // The status is kept in Redis: while Redis does not answer, neither is it known.
-        const read = await withinDeadline(readOdooStatus(this.redis, this.keys), REDIS_CHECK_TIMEOUT_MS);
-        if (!read) return indicator.down({ message: `unknown: ${REDIS_DOWN_MESSAGE}` });
-        const { reachable, lastError, checkedAt } = read.value;
-        return reachable ? indicator.up({ checkedAt }) : indicator.down({ message: lastError ?? 'not polled yet', checkedAt });
+        const { reachable, lastError, checkedAt } = this.host.ownStatus;
+        // The last poll is kept in Redis: while Redis does not answer, neither is it known.
+        const read = await withinDeadline(readLastPoll(this.redis, this.keys), REDIS_CHECK_TIMEOUT_MS);
+        const lastPoll = read ? read.value : `unknown: ${REDIS_DOWN_MESSAGE}`;
+        return reachable ? indicator.up({ checkedAt, lastPoll }) : indicator.down({ message: lastError, checkedAt, lastPoll });
       },
     ]);
   }

@@ -3,10 +3,10 @@ import { PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { ConnectorHost } from './connector-host';
+import { ConnectorHost, OdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
-import { OdooClient, OdooUnavailableError } from './odoo-client';
+import { OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
@@ -20,20 +20,32 @@ describe('ConnectorHost (real Redis)', () => {
     await deleteKeysByPrefix(redis, logKeys.prefix);
     await redis.quit();
   });
-  /** A host polling with `poller` every millisecond (and backing off from 1 ms), logging to `logger`, its write-back and metrics idle. */
-  const hostOf = (poller: Pick<OdooPoller, 'poll'>, logger: PinoLogger) =>
+  /** An Odoo whose login checks (made while another instance polls) succeed. */
+  const answeringOdoo = { abortCalls: () => undefined, checkLogin: async () => undefined };
+  /**
+   * A host polling with `poller` every millisecond (and backing off from 1 ms), logging to `logger`,
+   * checking its login with `odoo` when poll says it is another instance's turn, its write-back and
+   * metrics idle, its shared status under `keys`.
+   */
+  const hostOf = (
+    poller: Pick<OdooPoller, 'poll'>,
+    logger: PinoLogger,
+    odoo: Pick<OdooClient, 'abortCalls' | 'checkLogin'> = answeringOdoo,
+    keys = new ConnectorKeys(logKeys),
+  ) =>
     new ConnectorHost(
       redis,
       { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 } as Environment,
       logKeys,
-      new ConnectorKeys(logKeys),
+      keys,
       poller as OdooPoller,
       { start: () => undefined, stop: async () => undefined } as unknown as OdooWriteBack,
-      { abortCalls: () => undefined } as unknown as OdooClient,
+      odoo as OdooClient,
       { polled: () => undefined, pollFailed: () => undefined } as unknown as ConnectorMetrics,
       new OdooMissionIdentity('test-odoo-api-key'),
       logger,
     );
+  const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as PinoLogger;
 
   it('given many polls, when each wait ends by its timer, then no abort listener is left behind on the pause signal', async () => {
     const POLLS = 15;
@@ -57,7 +69,7 @@ describe('ConnectorHost (real Redis)', () => {
       new ConnectorKeys(logKeys),
       poller as unknown as OdooPoller,
       writeBack as unknown as OdooWriteBack,
-      { abortCalls: () => undefined } as unknown as OdooClient,
+      answeringOdoo as unknown as OdooClient,
       {} as ConnectorMetrics,
       new OdooMissionIdentity('test-odoo-api-key'),
       logger,
@@ -82,7 +94,7 @@ describe('ConnectorHost (real Redis)', () => {
         return null;
       },
     };
-    const host = hostOf(poller, { warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as PinoLogger);
+    const host = hostOf(poller, quiet);
     host.onApplicationBootstrap();
     await twice;
     await host.onModuleDestroy();
@@ -140,6 +152,88 @@ describe('ConnectorHost (real Redis)', () => {
       // Some rules failed: no backing off, and said so.
       { level: 'warn', fields: { reason: 'rule helpdesk failed', failures: 2 }, message: expect.stringMatching(/^polling Odoo failed for some rules/) },
       { level: 'info', fields: { failedPolls: 2 }, message: 'polling Odoo works again' },
+    ]);
+  });
+
+  it("given it is always another instance's turn, then its own login checks make its readiness, and another instance's poll in the shared status does not", async () => {
+    const keys = new ConnectorKeys(new KeyLayout(testKeyPrefix('connector-host-standby')));
+    // Another instance's failed poll, as a misconfigured one writes it: it made every instance 503.
+    const othersPoll = 'Odoo refused the login brain@hotel.example on database hotel (wrong login or API key)';
+    await redis.hset(keys.odooStatus, { reachable: '0', lastError: othersPoll, checkedAt: new Date().toISOString() });
+    // Its own checks: one that succeeds, then one that fails (its key revoked meanwhile).
+    const revoked = new OdooRpcError('Odoo res.users.read failed: Access Denied (odoo.exceptions.AccessDenied)', 'odoo.exceptions.AccessDenied');
+    const checks: (Error | null)[] = [null, revoked];
+    const seen: OdooStatus[] = [];
+    let host: ConnectorHost | undefined;
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        seen.push({ ...(host as ConnectorHost).ownStatus });
+        if (checks.length === 0) reached();
+        return null;
+      },
+    };
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        const failure = checks.shift();
+        if (failure) throw failure;
+      },
+    };
+    host = hostOf(poller, quiet, odoo, keys);
+    try {
+      host.onApplicationBootstrap();
+      await done;
+      expect(await redis.hget(keys.odooStatus, 'lastError')).toBe(othersPoll);
+    } finally {
+      await host.onModuleDestroy();
+      await redis.del(keys.odooStatus);
+    }
+    expect(seen.slice(0, 3)).toEqual([
+      { reachable: false, lastError: 'no call to Odoo made yet', checkedAt: null },
+      { reachable: true, lastError: null, checkedAt: expect.any(String) },
+      { reachable: false, lastError: revoked.message, checkedAt: expect.any(String) },
+    ]);
+  });
+
+  it('given a poll where some rules failed, then login checks in the rounds after leave it unready naming them, until a poll of its own succeeds', async () => {
+    const keys = new ConnectorKeys(new KeyLayout(testKeyPrefix('connector-host-rules')));
+    // Its poll, two rounds of another instance, its poll again.
+    const outcomes: (Error | number | null)[] = [new OdooPollError(['rule ghost-tickets: Object ghost.ticket does not exist'], 1), null, null, 2];
+    const seen: { reachable: boolean; lastError: string | null }[] = [];
+    let host: ConnectorHost | undefined;
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        // What the round before this one left: a poll that would have seen it ready in between would flap.
+        const { reachable, lastError } = (host as ConnectorHost).ownStatus;
+        seen.push({ reachable, lastError });
+        const outcome = outcomes.shift();
+        if (outcome === undefined) {
+          reached();
+          return null;
+        }
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      },
+    };
+    host = hostOf(poller, quiet, answeringOdoo, keys);
+    try {
+      host.onApplicationBootstrap();
+      await done;
+    } finally {
+      await host.onModuleDestroy();
+      await redis.del(keys.odooStatus);
+    }
+    const rules = 'rule ghost-tickets: Object ghost.ticket does not exist';
+    expect(seen).toEqual([
+      { reachable: false, lastError: 'no call to Odoo made yet' },
+      { reachable: false, lastError: rules },
+      { reachable: false, lastError: rules },
+      { reachable: false, lastError: rules },
+      { reachable: true, lastError: null },
     ]);
   });
 });

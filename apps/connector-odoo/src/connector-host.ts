@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -19,27 +20,38 @@ import { OdooWriteBackProjection } from './odoo-write-back.projection';
 /** The longest wait between two polls while Odoo fails. */
 const MAX_POLL_BACKOFF_MS = 300_000;
 
-/** What the last poll of Odoo came to, by whichever instance made it: every instance's readiness reports it. */
+/** What a call to Odoo came to: a poll's, or a login check's (ConnectorHost.ownStatus). */
 export interface OdooStatus {
   reachable: boolean;
-  /** Why the last poll failed; null after a success. */
+  /** Why it failed; null after a success. */
   lastError: string | null;
   checkedAt: string | null;
 }
 
+/** The `odoo-status` record: what the last poll came to, and which instance (`<host>:<pid>`) made it. */
+export interface LastPoll extends OdooStatus {
+  polledBy: string | null;
+}
+
+/** This process, as the shared status names the instance that polled: a misconfigured one is found by it. */
+const INSTANCE = `${hostname()}:${process.pid}`;
+
 /** Reads the shared status (unreachable until a first poll). */
-export async function readOdooStatus(redis: RedisConnection, keys: ConnectorKeys): Promise<OdooStatus> {
+export async function readLastPoll(redis: RedisConnection, keys: ConnectorKeys): Promise<LastPoll> {
   const stored = await redis.hgetall(keys.odooStatus);
   return {
     reachable: stored.reachable === '1',
     lastError: stored.lastError || (stored.checkedAt ? null : 'not polled yet'),
     checkedAt: stored.checkedAt ?? null,
+    polledBy: stored.polledBy || null,
   };
 }
 
 /**
  * Runs the connector from start-up to shutdown: the poll loop (In; every ODOO_POLL_MS, backing off
  * while Odoo fails; a poll where only some rules fail keeps the period, and readiness names them), the write-back outbox over the log and the write-back worker (Out).
+ * When it is another instance's turn to poll, the loop checks this instance's login instead: its
+ * readiness (ownStatus) comes from its own calls to Odoo only, never from another instance's poll.
  */
 @Injectable()
 export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -47,8 +59,16 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
   private polling: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
-  /** The failure the current outage of Odoo was logged with: the same one again is not logged until a poll succeeds. */
+  /** The failure the current outage of Odoo was logged with: the same one again is not logged until a poll (or a login check, with no rule failing) succeeds. */
   private loggedFailure: string | undefined;
+  /** What this instance's own last call to Odoo came to: a poll, or a login check while another instance polls. */
+  private own: OdooStatus = { reachable: false, lastError: 'no call to Odoo made yet', checkedAt: null };
+  /**
+   * The rules (and refusal steps) that failed in this instance's last poll that reached them: a
+   * login check reaches none, so its success leaves them named until a poll of this instance
+   * succeeds. Else instances taking turns would each be ready after a check, unready after a poll.
+   */
+  private ruleProblems: string | null = null;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -96,27 +116,48 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     await closeConnection(this.redis).catch(() => undefined);
   }
 
+  /**
+   * This instance's readiness as to Odoo: its own last call (a poll, or a login check when another
+   * instance polled), never another instance's poll. The shared status said one instance's wrong key
+   * for all: the misconfigured one was ready whenever a good one had just polled, and the good ones
+   * unready whenever it had failed a round.
+   */
+  get ownStatus(): OdooStatus {
+    return this.own;
+  }
+
   private async pollLoop(): Promise<void> {
     let failures = 0;
-    /** Polls that failed, wholly or for some rules, since the last that did not: for the line that says it works again. */
+    /** Rounds (polls, or login checks) that failed, wholly or for some rules, since the last that did not: for the line that says it works again. */
     let failedPolls = 0;
     /** What the last failure's Retry-After asked to wait (ms): a 429's, or a 503's. */
     let retryAfterMs = 0;
     while (!this.stopping) {
       retryAfterMs = 0;
+      /** Whether this round checks the login: another instance's turn to poll. */
+      let checking = false;
       try {
         const submitted = await this.poller.poll(this.pause.signal);
-        if (submitted !== null) {
+        if (submitted === null) {
+          // Another instance's turn: its poll says nothing of this one's login, key or way to Odoo.
+          checking = true;
+          await this.odoo.checkLogin();
+        } else {
           this.metrics.polled(submitted);
-          await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
-          if (this.loggedFailure !== undefined) this.logger.info({ failedPolls }, 'polling Odoo works again');
-          failures = 0;
-          failedPolls = 0;
+          this.ruleProblems = null;
+          await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString(), polledBy: INSTANCE });
         }
-        // Polled or not (another instance's turn: its own polls report), a failure that comes next is news.
-        this.loggedFailure = undefined;
+        this.own = { reachable: this.ruleProblems === null, lastError: this.ruleProblems, checkedAt: new Date().toISOString() };
+        // Odoo answers this instance: no backoff. Rules that failed in its last poll still fail as far as it knows.
+        failures = 0;
+        if (this.ruleProblems === null) {
+          if (this.loggedFailure !== undefined)
+            this.logger.info({ failedPolls }, checking ? 'checking the login to Odoo works again (another instance polls)' : 'polling Odoo works again');
+          failedPolls = 0;
+          this.loggedFailure = undefined;
+        }
       } catch (error) {
-        // A call the stop ended says nothing of Odoo, which every instance's readiness would report.
+        // A call the stop ended says nothing of Odoo, which this instance's readiness would report.
         if (this.stopping) break;
         // Some rules failed, the others were polled: Odoo answers, so the period stays as it is.
         const partial = error instanceof OdooPollError;
@@ -126,22 +167,29 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           failures = 0;
         } else failures++;
         failedPolls++;
-        this.metrics.pollFailed();
         const message = error instanceof Error ? error.message : String(error);
-        await this.redis
-          .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString() })
-          .catch(() => undefined);
+        if (partial) this.ruleProblems = message;
+        this.own = { reachable: false, lastError: message, checkedAt: new Date().toISOString() };
+        if (!checking) {
+          this.metrics.pollFailed();
+          await this.redis
+            .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString(), polledBy: INSTANCE })
+            .catch(() => undefined);
+        }
         // Once per outage and cause, with the cause and no stack: a poll every backoff step of a long
         // outage logged the same 9-frame trace each time, and fetch's message alone hid why.
         if (message !== this.loggedFailure) {
           this.logger.warn(
             { reason: message, failures: failedPolls },
-            partial
-              ? 'polling Odoo failed for some rules; the others were polled (logged again when the reason changes, and once all are)'
-              : 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)',
+            checking
+              ? 'checking the login to Odoo failed (another instance polls); backing off (logged again when the reason changes, and once Odoo answers)'
+              : partial
+                ? 'polling Odoo failed for some rules; the others were polled (logged again when the reason changes, and once all are)'
+                : 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)',
           );
           this.loggedFailure = message;
-        } else this.logger.debug({ reason: message, failures: failedPolls }, 'polling Odoo failed again');
+        } else
+          this.logger.debug({ reason: message, failures: failedPolls }, checking ? 'checking the login to Odoo failed again' : 'polling Odoo failed again');
       }
       const backoff = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
       // A rate-limited Odoo asked for a wait: polling before it only prolongs the limit.

@@ -43,7 +43,7 @@ export class ConnectorKeys {
   get rejectedCursors(): string {
     return this.key('rejected-cursors');
   }
-  /** What the last poll, by whichever instance, found: `reachable` ('1' or '0'), `lastError`, `checkedAt`. */
+  /** What the last poll, by whichever instance, found: `reachable` ('1' or '0'), `lastError`, `checkedAt`, and `polledBy` (that instance, `<host>:<pid>`). Reported, not each instance's readiness. */
   get odooStatus(): string {
     return this.key('odoo-status');
   }

@@ -41,6 +41,16 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     await expect(client({ apiKey: 'wrong' }).authenticate()).rejects.toMatchObject({ name: 'OdooRpcError', exception: 'AccessDenied' });
   });
 
+  it('given a login check, then it logs in once and makes one call that needs the key each time; a wrong key fails it as a refused login', async () => {
+    const checked = client();
+    await checked.checkLogin();
+    await checked.checkLogin();
+    // The cached uid alone says nothing of a key revoked since: each check asks Odoo.
+    expect(odoo.calls.filter((call) => call === 'common.authenticate')).toHaveLength(1);
+    expect(odoo.calls.filter((call) => call === 'res.users.read')).toHaveLength(2);
+    await expect(client({ apiKey: 'wrong' }).checkLogin()).rejects.toThrow(/^Odoo refused the login .* \(wrong login or API key\)$/);
+  });
+
   it('given a model the user may not read, then the AccessError comes back with its exception name', async () => {
     odoo.denied.add('helpdesk.ticket');
     const error = await client()

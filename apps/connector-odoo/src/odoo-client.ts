@@ -153,6 +153,17 @@ export class OdooClient {
     return this.majorVersion;
   }
 
+  /**
+   * Whether Odoo answers this client and takes its login and key now: one light call that needs them
+   * (`res.users` `read` of the login's own user, its id only, which every internal user may make),
+   * after a login if none is cached. Odoo checks the key on every execute_kw, so a key revoked since
+   * the login fails it, where the cached uid alone would not; a refused login fails as authenticate does.
+   */
+  async checkLogin(): Promise<void> {
+    const uid = await this.authenticate();
+    await this.executeKw('res.users', 'read', [[uid]], { fields: ['id'] });
+  }
+
   /** The partner of the login's user (`res.users` `partner_id`), read once: the author of every message the connector posts. */
   ownPartnerId(): Promise<number> {
     this.partnerId ??= this.authenticate()
