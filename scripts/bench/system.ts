@@ -27,9 +27,14 @@ export async function redisCpuMs(redis: Redis): Promise<number> {
   return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
 }
 
-/** The environment the bench gives the services it starts: its Redis and key prefix, warnings-only JSON logs. */
+/**
+ * The environment the bench gives the services it starts: its Redis and key prefix, warnings-only
+ * JSON logs, and no ODOO_URL: the bench measures the pipeline, and an Odoo connector started from
+ * the caller's shell would poll (and write back to) that Odoo under the bench's fresh prefix.
+ */
 export function benchServiceEnv(redisUrl: string, keyPrefix: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', LOG_FORMAT: 'json', ...extra };
+  const { ODOO_URL: _connector, ...inherited } = process.env;
+  return { ...inherited, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', LOG_FORMAT: 'json', ...extra };
 }
 
 /**
