@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
@@ -50,8 +49,8 @@ import {
   DataKeySettings,
   GuestDataError,
   GuestDataKeys,
-  LOCAL_DATA_KEY_FILE,
   loadMasterKeys,
+  localMasterKeyToGenerate,
   MasterKeyRing,
   SubjectKeyCache,
   SubjectKeyStore,
@@ -72,7 +71,7 @@ import {
   RedisConnection,
   wrongDatabase,
 } from '@app/redis';
-import { logPartitionsKey, repoFile } from '@app/runtime';
+import { localDataDir, logPartitionsKey } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { exitQuietlyWhenStdoutCloses } from './closed-stdout';
 import { ExportFile } from './export-file';
@@ -835,7 +834,7 @@ function redisTrouble(error: unknown): boolean {
 function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined {
   const settings = dataKeySettings(env);
   const dataDir = localDataDir();
-  if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE && !existsSync(join(dataDir, LOCAL_DATA_KEY_FILE))) return undefined;
+  if (localMasterKeyToGenerate(settings, dataDir) !== undefined) return undefined;
   return masterKeysOf(settings, dataDir);
 }
 
@@ -857,11 +856,6 @@ function dataKeySettings(env: NodeJS.ProcessEnv): DataKeySettings {
     DATA_KEY_PREVIOUS_SECRETS: env.DATA_KEY_PREVIOUS_SECRETS ?? '',
     DATA_KEY_PREVIOUS_FILES: env.DATA_KEY_PREVIOUS_FILES ?? '',
   };
-}
-
-/** Where a local run keeps its generated master key (`.data/data-key` of the checkout). */
-function localDataDir(): string {
-  return join(dirname(repoFile('package.json')), '.data');
 }
 
 /** A command as typed after `replay`, e.g. `projections status`. */

@@ -1,8 +1,13 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { loadEnvironment } from '@app/config';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { Mission, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
-import { TEST_DATA_KEY_SECRET, waitFor } from '@app/testing';
+import { checkLocalMasterKey, MasterKeyNotSetError } from '@app/runtime';
+import { redisTarget, TEST_DATA_KEY_SECRET, waitFor } from '@app/testing';
 import { EXIT } from '../../scripts/ctl/brain-api';
 import { runCtl } from '../../scripts/ctl/ctl-program';
 import { followStream, StreamMessage } from '../../scripts/ctl/follow-stream';
@@ -156,6 +161,23 @@ describe('guest data wrapped under a master key this system is not configured wi
       .map((line) => JSON.parse(line) as MissionEvent);
     expect(printed.map((event) => [event.missionId, event.version])).toEqual(Array.from({ length: mission.version }, (_, i) => [mission.id, i + 1]));
     expect(stdout).not.toContain(GUEST.name);
+  });
+
+  // With neither set, a start generated a local key wrapping none of these, and only then was
+  // refused for it. On a Redis Cluster (npm run test:cluster) the key hashes are spread over its nodes.
+  it('given a start with no master key configured, then it looks at the data keys first, refuses naming the key they are wrapped under, and generates none', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'brain-data-key-'));
+    try {
+      const refusal = checkLocalMasterKey(loadEnvironment({ ...redisTarget(), KEY_PREFIX: system.prefix }), 'intake', dataDir);
+
+      await expect(refusal).rejects.toBeInstanceOf(MasterKeyNotSetError);
+      await expect(refusal).rejects.toThrow(
+        `the data keys under KEY_PREFIX=${system.prefix} are wrapped under master key ${rotated}, and neither DATA_KEY_SECRET nor DATA_KEY_FILE is set`,
+      );
+      expect(existsSync(join(dataDir, 'data-key'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('then the process logged the mismatch once, with no stack, for every request and stream event that met it', () => {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -83,6 +83,24 @@ function exitedOrListening(child: ChildProcess, port: number): Promise<'exited' 
     },
     { timeoutMs: 60_000, intervalMs: 100, what: 'the process to exit or to answer /health' },
   );
+}
+
+/**
+ * A checkout of its own for a start without DATA_KEY_SECRET or DATA_KEY_FILE: a copy of package.json
+ * beside links to this one's dist/ and node_modules/. A service keeps the master key it generates in
+ * the `.data` beside the package.json above its own files; run through the links with symlinks
+ * preserved (`script`'s arguments), it finds this one, so what it writes there, or does not, is the
+ * test's to see, whatever this checkout's `.data` holds.
+ */
+function linkedCheckout(): { dataKeyFile: string; script: (file: string) => string[]; remove: () => void } {
+  const root = mkdtempSync(path.join(tmpdir(), 'start-process-checkout-'));
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
+  for (const dir of ['dist', 'node_modules']) symlinkSync(path.join(ROOT, dir), path.join(root, dir));
+  return {
+    dataKeyFile: path.join(root, '.data', 'data-key'),
+    script: (file) => ['--preserve-symlinks', '--preserve-symlinks-main', path.join(root, file)],
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
 
 /** A free port with the three after it free too, for PORT and PORT+1..3 (below the ephemeral range, as findFreePort). */
@@ -354,7 +372,7 @@ describe('the services and npm start as processes', () => {
    * A subject's data key under `prefix`, wrapped under one master key (as after a rotation), and the
    * secret of another: a process configured with that one only must refuse to start with `refusal`.
    */
-  const keyUnderAnotherMasterKey = async (prefix: string): Promise<{ otherSecret: string; refusal: string }> => {
+  const keyUnderAnotherMasterKey = async (prefix: string): Promise<{ otherSecret: string; rotated: string; refusal: string }> => {
     const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
     const store = new SubjectKeyStore(redis, new GuestDataKeys(prefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
     await store.keysFor(['guest:4711']);
@@ -362,7 +380,7 @@ describe('the services and npm start as processes', () => {
     const refusal =
       `  - the data keys under KEY_PREFIX=${prefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
       'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES';
-    return { otherSecret, refusal };
+    return { otherSecret, rotated, refusal };
   };
 
   it('given data keys wrapped under a master key it is not configured with, then the intake exits 78 naming both key ids and the variables, without a stack', async () => {
@@ -379,6 +397,68 @@ describe('the services and npm start as processes', () => {
       expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
     } finally {
       await deleteKeysByPrefix(redis, rotatedPrefix);
+    }
+  });
+
+  // Neither set: each start generated a new local master key, wrapping none of the prefix's data
+  // keys, then was refused for it; the file stayed, and the next start took it for the master key.
+  it('given no master key configured and data keys under the prefix, then the intake, alone or in the one process, exits 78 naming their key and generates none', async () => {
+    const rotatedPrefix = testKeyPrefix('start-process-no-master-key');
+    const checkout = linkedCheckout();
+    try {
+      const { rotated } = await keyUnderAnotherMasterKey(rotatedPrefix);
+      for (const file of ['dist/apps/intake/src/main.js', 'dist/scripts/one-process.js']) {
+        const started = run(checkout.script(file), {
+          ...baseEnv(),
+          KEY_PREFIX: rotatedPrefix,
+          PORT: String(await freePortRun()),
+          DATA_KEY_SECRET: '',
+          DATA_KEY_FILE: '',
+        });
+        running.push(started.child);
+
+        expect(await started.exited).toBe(78);
+        const stderr = started.stderr.join('\n');
+        expect(stderr).toMatch(/^intake: invalid configuration:$/m);
+        expect(stderr).toContain(
+          `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, and neither DATA_KEY_SECRET nor DATA_KEY_FILE is set: ` +
+            `set one of them to that master key (no local key was generated into ${checkout.dataKeyFile}: a new one could unwrap none of them)`,
+        );
+        expect(stderr).not.toMatch(/generated a local master key|cannot listen|^\s+at /m);
+        expect(existsSync(checkout.dataKeyFile)).toBe(false);
+      }
+    } finally {
+      checkout.remove();
+      await deleteKeysByPrefix(redis, rotatedPrefix);
+    }
+  });
+
+  it('given no master key configured and no data keys under the prefix, then the intake generates the local one, says so, and starts', async () => {
+    const emptyPrefix = testKeyPrefix('start-process-local-master-key');
+    const checkout = linkedCheckout();
+    try {
+      const port = await findFreePort();
+      const intake = run(checkout.script('dist/apps/intake/src/main.js'), {
+        ...baseEnv(),
+        KEY_PREFIX: emptyPrefix,
+        PORT: String(port),
+        DATA_KEY_SECRET: '',
+        DATA_KEY_FILE: '',
+      });
+      running.push(intake.child);
+
+      expect(await exitedOrListening(intake.child, port)).toBe('listening');
+      expect(existsSync(checkout.dataKeyFile)).toBe(true);
+      expect(intake.stderr).toContain(
+        `guest data: no DATA_KEY_SECRET or DATA_KEY_FILE; generated a local master key (kept in ${checkout.dataKeyFile}). ` +
+          "Back it up with the Redis data: without it no guest's data can be read.",
+      );
+      // Stopped before its keys are deleted, which it would otherwise write again.
+      intake.child.kill('SIGTERM');
+      expect(await intake.exited).toBe(0);
+    } finally {
+      checkout.remove();
+      await deleteKeysByPrefix(redis, emptyPrefix);
     }
   });
 

@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { checkDeploymentGuards, guardHttpServer, UnknownRouteFilter } from '@app/runtime';
+import { checkDeploymentGuards, checkLocalMasterKey, guardHttpServer, UnknownRouteFilter } from '@app/runtime';
+import { CONNECTOR } from './connector-keys';
 import { ConnectorOdooModule } from './connector-odoo.module';
 import { OdooMapping } from './odoo-mapping';
 
@@ -17,6 +18,8 @@ import { OdooMapping } from './odoo-mapping';
  * write-back one by one. `mapping`: the rules main.ts checked already; by default ODOO_MAPPING_FILE's.
  */
 export async function createConnectorApp(env: Environment, mapping?: OdooMapping): Promise<INestApplication> {
+  // Before the build, which would generate a local master key useless for this prefix's data keys.
+  await checkLocalMasterKey(env, CONNECTOR);
   const app = await NestFactory.create(ConnectorOdooModule.register(env, mapping), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   guardHttpServer(app.getHttpServer() as Server, env);

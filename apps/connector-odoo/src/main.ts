@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   stopWhenLauncherGoes();
   await redisOrExit(CONNECTOR, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
-  // Stored data keys under a master key it lacks (MasterKeyGuard): one line and exit 78, as for a bad variable.
+  // Stored data keys under a master key it lacks (MasterKeyGuard), or with none set (checkLocalMasterKey): one line and exit 78, as for a bad variable.
   const app = await createConnectorApp(env, mapping).catch(exitOnConfigError(CONNECTOR));
   app.enableShutdownHooks([], { useProcessExit: true });
   // As the services: a taken port is one line naming the variable to set (PORT, or CONNECTOR_PORT

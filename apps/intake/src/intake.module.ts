@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -7,7 +6,7 @@ import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { ProjectionsModule } from '@app/projections';
 import { RedisConnection } from '@app/redis';
-import { CoreModule, REDIS, repoFile } from '@app/runtime';
+import { CoreModule, localDataDir, REDIS } from '@app/runtime';
 import { WebhooksModule } from '@app/webhooks';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
@@ -53,7 +52,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 @Module({})
 export class IntakeModule {
   static register(env: Environment): DynamicModule {
-    const { keys, local } = resolveApiKeys(env.API_KEYS, join(dirname(repoFile('package.json')), '.data'));
+    const { keys, local } = resolveApiKeys(env.API_KEYS, localDataDir());
     if (local?.created) {
       // Straight to the terminal, once, not into the log pipeline.
       process.stderr.write(`intake: API_KEYS is empty; generated a local operator key (kept in ${local.file}):\n  ${local.key.secret}\n`);

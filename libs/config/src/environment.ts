@@ -238,7 +238,8 @@ export class Environment {
 
   /**
    * The master key (32+ characters) that wraps the guests' data keys. Set it or DATA_KEY_FILE; with
-   * neither, a local run generates one into .data/data-key, and NODE_ENV=production refuses to start.
+   * neither, a local run generates one into .data/data-key (for a key prefix without data keys:
+   * checkLocalMasterKey), and NODE_ENV=production refuses to start.
    */
   @Expose()
   @IsString()

@@ -20,7 +20,7 @@ export interface SubjectKeyRecord {
   createdAt: string;
 }
 
-/** Key records masterKeysNotConfigured reads per subject-key hash: 16 × 8 at most, the same cost on any deployment. */
+/** Key records sampledMasterKeyIds reads per subject-key hash: 16 × 8 at most, the same cost on any deployment. */
 const MASTER_KEY_SAMPLE_PER_HASH = 8;
 
 /**
@@ -99,6 +99,28 @@ export function unwrappedOrSkipped<T>(result: RewrapResult, skipped: Omit<NotRew
     result.notConfigured.push({ ...skipped, mk: error.required });
     return undefined;
   }
+}
+
+/**
+ * The ids of the master keys a sample of the key records under `keys` is wrapped under: up to
+ * MASTER_KEY_SAMPLE_PER_HASH random records of each subject-key hash (HRANDFIELD, one command per
+ * hash, in parallel; each hash is a key of its own, so a Redis Cluster routes each to its slot's
+ * node), not a scan, so a start-up stays cheap on a big deployment. Empty only when no hash holds a
+ * record: HRANDFIELD returns some of any hash that has one. A record that is not one is left to
+ * whoever reads it. Needs no master key: what a start reads before it may generate one.
+ */
+export async function sampledMasterKeyIds(redis: RedisConnection, keys: GuestDataKeys): Promise<string[]> {
+  const samples = await Promise.all(keys.subjectKeyHashes.map((hash) => redis.hrandfield(hash, MASTER_KEY_SAMPLE_PER_HASH, 'WITHVALUES')));
+  const masterKeyIds = new Set<string>();
+  for (const sample of samples) {
+    // Field, value, field, value…: the subject and its record.
+    const fieldsAndValues = (sample ?? []) as string[];
+    for (let index = 0; index + 1 < fieldsAndValues.length; index += 2) {
+      const record = recordOrUndefined(fieldsAndValues[index], fieldsAndValues[index + 1]);
+      if (record) masterKeyIds.add(record.mk);
+    }
+  }
+  return [...masterKeyIds];
 }
 
 /**
@@ -186,24 +208,12 @@ export class SubjectKeyStore {
 
   /**
    * The ids of the master keys that a sample of the stored key records is wrapped under and this
-   * ring lacks: up to MASTER_KEY_SAMPLE_PER_HASH random records of each hash (HRANDFIELD, one
-   * command per hash, in parallel), not a scan, so a start-up stays cheap on a big deployment. A
-   * process whose master key is not the deployment's (every record under another) is caught at
-   * once; one lacking a key that only a few records still need may pass, and its requests for those
-   * fail with WrongMasterKeyError. A record that is not one is left to whoever reads it.
+   * ring lacks (sampledMasterKeyIds). A process whose master key is not the deployment's (every
+   * record under another) is caught at once; one lacking a key that only a few records still need
+   * may pass, and its requests for those fail with WrongMasterKeyError.
    */
   async masterKeysNotConfigured(): Promise<string[]> {
-    const samples = await Promise.all(this.keys.subjectKeyHashes.map((hash) => this.redis.hrandfield(hash, MASTER_KEY_SAMPLE_PER_HASH, 'WITHVALUES')));
-    const missing = new Set<string>();
-    for (const sample of samples) {
-      // Field, value, field, value…: the subject and its record.
-      const fieldsAndValues = (sample ?? []) as string[];
-      for (let index = 0; index + 1 < fieldsAndValues.length; index += 2) {
-        const record = recordOrUndefined(fieldsAndValues[index], fieldsAndValues[index + 1]);
-        if (record && !this.ring.has(record.mk)) missing.add(record.mk);
-      }
-    }
-    return [...missing];
+    return (await sampledMasterKeyIds(this.redis, this.keys)).filter((masterKeyId) => !this.ring.has(masterKeyId));
   }
 
   /**

@@ -11,6 +11,8 @@ export * from './key-layout-of';
 export * from './deployment-guards';
 export * from './log-partitions-guard';
 export * from './master-key-guard';
+export * from './master-key-not-set-error';
+export * from './local-master-key-check';
 export * from './listen-failure';
 export * from './service-ports';
 export * from './stream-metrics';

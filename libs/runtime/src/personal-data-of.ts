@@ -1,10 +1,9 @@
-import { dirname, join } from 'node:path';
 import { Environment } from '@app/config';
 import { MissionStore } from '@app/event-store';
 import { createGuestDataCipher, MissionPersonalData, SubjectKeyCache } from '@app/guest-data';
 import { RedisConnection } from '@app/redis';
 import { keyLayoutOf } from './key-layout-of';
-import { repoFile } from './repo-file';
+import { localDataDir } from './repo-file';
 
 /** The key caches of this process, one per Redis deployment, key prefix, master keys and cache setting. */
 const processKeyCaches = new Map<string, SubjectKeyCache>();
@@ -31,9 +30,11 @@ function processKeyCache(env: Environment, masterKeyIds: readonly string[]): Sub
  * key generated into `.data/data-key` beside the local operator key), the subject keys under
  * KEY_PREFIX, this process's key cache, and the missions' erased subjects from the read model.
  * The start that generates the local key says so once, as the intake does of the operator key it
- * generates: that file is needed to read any guest's data, and went unmentioned.
+ * generates: that file is needed to read any guest's data, and went unmentioned. A service looks
+ * at the stored data keys before it is built (checkLocalMasterKey), so the key is generated only
+ * for a key prefix that has none.
  */
-export function personalDataOf(redis: RedisConnection, env: Environment, dataDir = join(dirname(repoFile('package.json')), '.data')): MissionPersonalData {
+export function personalDataOf(redis: RedisConnection, env: Environment, dataDir = localDataDir()): MissionPersonalData {
   const missions = new MissionStore(redis, keyLayoutOf(env));
   const { cipher, generatedKeyFile } = createGuestDataCipher(redis, env, dataDir, (masterKeyIds) => processKeyCache(env, masterKeyIds));
   // Straight to the terminal, once, not into the log pipeline.

@@ -12,3 +12,11 @@ export function repoFile(relativePath: string): string {
     if (dirname(dir) === dir) return resolve(process.cwd(), relativePath);
   }
 }
+
+/**
+ * Where a local run keeps what it generates for itself: `.data` beside package.json (the master
+ * key `data-key`, the operator key `api-key`).
+ */
+export function localDataDir(): string {
+  return join(dirname(repoFile('package.json')), '.data');
+}

@@ -20,6 +20,7 @@ import { HttpDrain } from './http-drain';
 import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
+import { checkLocalMasterKey } from './local-master-key-check';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { handedPortVariable, PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
@@ -102,6 +103,8 @@ export function guardHttpServer(server: Server, env: Environment): void {
  * attached. Tests call this directly; `runService` adds the process concerns.
  */
 export async function createServiceApp(definition: ServiceDefinition, env: Environment, options: { shutdownHooks?: boolean } = {}): Promise<INestApplication> {
+  // Before the build, which would generate a local master key useless for this prefix's data keys.
+  await checkLocalMasterKey(env, definition.name);
   const root = definition.module(env);
   // HttpDrain in the root module, whose destroy hooks come first. Body parsing is each service's own
   // choice (the intake sets limits and content types).
