@@ -34,22 +34,31 @@ interface EventView {
   data: Record<string, unknown>;
 }
 
+/** `npm run ctl -- <args>` against the intake at `url`, as an operator: its exit code and output. */
+const ctlAt = async (url: string, args: string[]) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCtl(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { BRAIN_URL: url, BRAIN_API_KEY: TEST_KEYS.operator },
+  });
+  return { code, stdout, stderr };
+};
+
+/** The intake's own HTTP address, once it listens on a free port of loopback. */
+const listening = async (system: InProcessSystem) => {
+  await system.intake.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+};
+
 describe('retention: guests erased once every mission is finished and past RETENTION_DAYS (four services, real Redis, fake clock)', () => {
   let system: InProcessSystem;
   let retention: RetentionService;
   let url: string;
   const missions: Record<string, string> = {};
 
-  const ctl = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCtl(args, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { BRAIN_URL: url, BRAIN_API_KEY: TEST_KEYS.operator },
-    });
-    return { code, stdout, stderr };
-  };
+  const ctl = (args: string[]) => ctlAt(url, args);
   const create = async (name: string, body: object, statuses: ('succeeded' | 'queued')[]) => {
     const created = await system.api.post('/api/missions').send(body).expect(201);
     missions[name] = created.body.id as string;
@@ -67,8 +76,7 @@ describe('retention: guests erased once every mission is finished and past RETEN
       DATA_KEY_CACHE_TTL_MS: '0',
     });
     retention = system.intake.get(RetentionService);
-    await system.intake.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+    url = await listening(system);
 
     // Anna: one request, done. Ben: a request and a repair, both done. Clara: a request done, and
     // an elevator job that waits (its only agent is paused).
@@ -309,4 +317,86 @@ describe('retention: guests erased once every mission is finished and past RETEN
     const text = (await request(system.intake.getHttpServer()).get('/metrics').expect(200)).text;
     return Number(/^brain_retention_subjects_erased_total{[^}]*} (\d+)$/m.exec(text)?.[1] ?? 0);
   }
+});
+
+// A round read only finished missions, and a dead letter is not finished: a guest whose only
+// mission was dead-lettered was in neither `erase` nor `kept`, kept for good without a word.
+describe('retention: a dead-lettered mission past its days keeps its guests, and the plan says so (four services, real Redis, fake clock)', () => {
+  let system: InProcessSystem;
+  let retention: RetentionService;
+  let url: string;
+  /** Each guest's dead-lettered mission, and the reason a plan keeps the guest for it. */
+  const deadLetters: Record<string, { id: string; reason: string }> = {};
+
+  /** A mission about `subject` that fails its one attempt; its id and the reason it keeps the subject. */
+  const deadLettered = async (subject: string, body: object) => {
+    const id = (await system.api.post('/api/missions').send(body).expect(201)).body.id as string;
+    await system.waitForStatus(id, ['dead_lettered']);
+    const since = new Date(Number(await system.redis.zscore(system.keys.of(id).deadLetters, id))).toISOString();
+    deadLetters[subject] = { id, reason: `mission ${id} is dead-lettered since ${since}: requeue or cancel it` };
+  };
+
+  beforeAll(async () => {
+    // Every attempt fails, and one is all a mission gets: it is dead-lettered at once.
+    system = await startInProcessSystem('e2e-retention-dead-letters', {
+      RETENTION_DAYS: 'guest_support:30,maintenance:365,pricing:0',
+      RETENTION_CHECK_MS: '3600000',
+      DATA_KEY_CACHE_TTL_MS: '0',
+      MOCK_LLM_FAILURE_RATE: '1',
+      MAX_ATTEMPTS: '1',
+    });
+    retention = system.intake.get(RetentionService);
+    url = await listening(system);
+    await deadLettered('guest:g-495', {
+      type: 'pricing',
+      title: 'Rate check for a returning guest',
+      description: 'Compare the rate with last year.',
+      priority: 'normal',
+      payload: { currentRate: 150 },
+      subjects: ['guest:g-495'],
+    });
+    await deadLettered('guest:1010', guestRequest(1010, 'Jana Vogel'));
+  });
+  afterAll(async () => system.close());
+
+  it('given a dead letter past its days (pricing, 0), then the dry run keeps its guest naming it and since when, over the API and the CLI', async () => {
+    const kept = { subjectId: 'guest:g-495', reason: deadLetters['guest:g-495'].reason };
+
+    expect((await system.api.get('/api/retention').expect(200)).body).toMatchObject({ erase: [], kept: [kept], passedOver: [] });
+    const json = await ctlAt(url, ['--json', 'retention', '--dry-run', '--at', '2030-01-01T00:00:00Z']);
+    expect(json).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ erase: [], kept: expect.arrayContaining([kept]) });
+    const text = await ctlAt(url, ['retention', '--dry-run']);
+    expect(text.stdout).toMatch(new RegExp(`guest:g-495 +│ ${kept.reason}`));
+  });
+
+  it('given a dead letter still within its days (guest_support, 30), then it is listed only once past them', async () => {
+    expect((await retention.plan()).kept.map((entry) => entry.subjectId)).not.toContain('guest:1010');
+    expect((await retention.plan(new Date(Date.now() + 31 * DAY_MS))).kept).toContainEqual({
+      subjectId: 'guest:1010',
+      reason: deadLetters['guest:1010'].reason,
+    });
+  });
+
+  it("given a round by hand and the timer's, then each keeps those guests as the dry run does, and erases nothing", async () => {
+    const at = new Date(Date.now() + 31 * DAY_MS);
+    const planned = await retention.plan(at);
+    expect(planned.kept).toHaveLength(2);
+
+    const byHand = (await system.api.post('/api/retention/run').expect(200)).body;
+    expect(byHand).toMatchObject({ erased: [], failed: [], kept: [{ subjectId: 'guest:g-495', reason: deadLetters['guest:g-495'].reason }] });
+    // The timer's round, at the same time as the plan: the turn a round before it may hold does not stop it.
+    await system.redis.del(system.keys.retentionTurn);
+    expect(await retention.round(at)).toMatchObject({ erased: [], failed: [], erase: [], kept: planned.kept });
+    for (const subject of Object.keys(deadLetters)) {
+      expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys(subject), subject)).toBe(1);
+    }
+  });
+
+  it('given the dead letter cancelled, then the next round erases its guest', async () => {
+    await system.api.post(`/api/missions/${deadLetters['guest:g-495'].id}/cancel`).send({}).expect(200);
+
+    const run = (await system.api.post('/api/retention/run').expect(200)).body;
+    expect(run).toMatchObject({ erased: ['guest:g-495'], failed: [], kept: [] });
+  });
 });

@@ -24,9 +24,24 @@ describe('retentionVerdict', () => {
     expect(retentionVerdict([finished('a', 'guest_support', 30)], DAYS, NOW)).toMatchObject({ erase: true });
   });
 
-  it.each(['queued', 'running', 'awaiting_review', 'scheduled', 'dead_lettered'] as const)('given one mission %s, then the subject is kept', (status) => {
+  it.each(['queued', 'running', 'awaiting_review', 'scheduled'] as const)('given one mission %s, then the subject is kept', (status) => {
     const verdict = retentionVerdict([finished('old', 'guest_support', 400), { missionId: 'open', type: 'guest_support', status }], DAYS, NOW);
     expect(verdict).toEqual({ erase: false, reason: `mission open is ${status}` });
+  });
+
+  // A dead letter keeps its subjects until an operator acts, so it is named before a mission that ends on its own.
+  it('given one mission dead-lettered, then the subject is kept, naming it before any other, since when, and what the operator can do', () => {
+    const deadLetter: RetainedMission = { missionId: 'dl', type: 'pricing', status: 'dead_lettered', deadLetteredAt: NOW - 400 * DAY_MS };
+    const running: RetainedMission = { missionId: 'run', type: 'guest_support', status: 'running' };
+    for (const missions of [
+      [finished('old', 'guest_support', 400), deadLetter],
+      [running, finished('young', 'pricing', 1), deadLetter],
+    ]) {
+      expect(retentionVerdict(missions, DAYS, NOW)).toEqual({
+        erase: false,
+        reason: 'mission dl is dead-lettered since 2025-11-27T00:00:00.000Z: requeue or cancel it',
+      });
+    }
   });
 
   it('given no mission, then nothing is erased', () => {

@@ -11,12 +11,14 @@ export interface RetainedMission {
   readonly status: MissionStatus;
   /** When it reached its final status (ms); absent while it is unfinished. */
   readonly finishedAt?: number;
+  /** When it was dead-lettered (ms), while it is: named in the reason it keeps its subjects. */
+  readonly deadLetteredAt?: number;
 }
 
 export type RetentionVerdict =
   /** Every mission is finished and past its type's days; `days` are those of the mission kept longest. */
   | { readonly erase: true; readonly days: number; readonly reason: string }
-  /** Kept: `reason` names the first mission that keeps it. */
+  /** Kept: `reason` names the first mission that keeps it, a dead letter before any other (only an operator ends it). */
   | { readonly erase: false; readonly reason: string };
 
 /**
@@ -28,6 +30,8 @@ export type RetentionVerdict =
  */
 export function retentionVerdict(missions: readonly RetainedMission[], days: Readonly<Record<MissionType, number>>, now: number): RetentionVerdict {
   if (missions.length === 0) return { erase: false, reason: 'no mission holds data about it' };
+  const deadLetter = missions.find((mission) => mission.status === 'dead_lettered');
+  if (deadLetter) return { erase: false, reason: deadLetterReason(deadLetter) };
   let longest = 0;
   for (const mission of missions) {
     if (!isTerminal(mission.status) || mission.finishedAt === undefined) {
@@ -41,4 +45,13 @@ export function retentionVerdict(missions: readonly RetainedMission[], days: Rea
     longest = Math.max(longest, kept);
   }
   return { erase: true, days: longest, reason: `retention policy ${longest} days` };
+}
+
+/**
+ * Why a dead letter keeps its subjects: it waits for an operator, for as long as nobody acts, so the
+ * reason says since when and what ends it.
+ */
+function deadLetterReason(mission: RetainedMission): string {
+  const since = mission.deadLetteredAt === undefined ? '' : ` since ${new Date(mission.deadLetteredAt).toISOString()}`;
+  return `mission ${mission.missionId} is dead-lettered${since}: requeue or cancel it`;
 }

@@ -20,7 +20,13 @@ export class RetentionCandidateSchema implements RetentionCandidate {
 
 export class RetentionKeptSchema implements RetentionKept {
   @ApiProperty({ example: 'guest:4711' }) subjectId: string;
-  @ApiProperty({ example: 'mission 0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b is running', description: 'The first mission that keeps it.' }) reason: string;
+  @ApiProperty({
+    example: 'mission 0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b is dead-lettered since 2026-03-01T09:30:00.000Z: requeue or cancel it',
+    description:
+      'The first mission that keeps it, a dead letter before any other: `mission <id> is dead-lettered since <time>: requeue or cancel it` (an operator must act), `mission <id> is <status>` while under way, ' +
+      '`mission <id> (<type>, <days> days) is kept until <time>` while within its days.',
+  })
+  reason: string;
 }
 
 export class RetentionPassedOverSchema implements RetentionPassedOver {
@@ -43,7 +49,11 @@ export class RetentionPlanSchema {
   @ApiProperty({ type: RetentionDaysSchema, description: 'Days kept per mission type (RETENTION_DAYS and its defaults).' }) days: RetentionDaysSchema;
   @ApiProperty({ type: [RetentionCandidateSchema], description: "Subjects whose missions are all finished and past their type's days." })
   erase: RetentionCandidateSchema[];
-  @ApiProperty({ type: [RetentionKeptSchema], description: 'Subjects with a mission past its days that another of their missions keeps.' })
+  @ApiProperty({
+    type: [RetentionKeptSchema],
+    description:
+      "Subjects with a mission past its days that another of their missions keeps, and those of a dead-lettered mission past its type's days, which keeps them until it is requeued or cancelled.",
+  })
   kept: RetentionKeptSchema[];
   @ApiProperty({
     type: [RetentionPassedOverSchema],

@@ -21,7 +21,8 @@ export class RetentionController {
     summary: 'Retention dry run',
     description:
       'Needs role **operator**. The data subjects a retention round would erase now (every mission about them finished and past its ' +
-      "type's RETENTION_DAYS), with their missions, and those kept by another mission, with why; with `at`, at that time instead. " +
+      "type's RETENTION_DAYS), with their missions, and those kept by another mission or by a dead-lettered mission past its days, with why; " +
+      'with `at`, at that time instead. ' +
       'Reads only; changes nothing.',
   })
   @ApiOkResponse({ type: RetentionPlanSchema, description: 'What a round would do then.', headers: RATE_LIMIT_HEADERS })

@@ -6,6 +6,7 @@ import { KeyLayout, MissionStore, PassedOverMissions, UnreadableStoredDataError 
 import {
   DAY_MS,
   isTerminal,
+  Mission,
   MISSION_TYPES,
   MissionStatus,
   MissionType,
@@ -45,7 +46,7 @@ export interface RetentionCandidate {
   missions: RetentionMissionView[];
 }
 
-/** A subject that has a mission past its retention but is kept, and why. */
+/** A subject that has a mission past its retention (finished, or dead-lettered) but is kept, and why. */
 export interface RetentionKept {
   subjectId: string;
   reason: string;
@@ -92,8 +93,9 @@ export const NOT_ERASED = 'not erased: an internal error, which the intake logge
  * Retention: erases the data subjects whose missions have ALL finished and are each past their own
  * type's RETENTION_DAYS (retentionVerdict), by the same erasure as `DELETE /api/subjects/{id}`,
  * with actor `retention` (the operator for a manual run) and reason `retention policy <days> days`. A round reads only the finished
- * missions past their type's days (the `retain` effect's sets, by finish time), then every mission
- * of each subject they name. Every RETENTION_CHECK_MS one intake takes the turn (a Redis key held
+ * missions past their type's days (the `retain` effect's sets, by finish time) and the dead letters
+ * past them (by when they were dead-lettered; they keep their subjects, who are listed as kept),
+ * then every mission of each subject they name. Every RETENTION_CHECK_MS one intake takes the turn (a Redis key held
  * for 90 % of the period) and runs the round; the others skip it. `plan` is the dry run: it reads
  * and changes nothing.
  */
@@ -212,28 +214,28 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     const subjects = new Set<string>();
     const spent: Survey['spent'] = [];
     const passedOver: RetentionPassedOver[] = [];
+    const pastDays = (type: MissionType) => now.getTime() - this.days[type] * DAY_MS;
     for (const partition of this.keys.partitions) {
       for (const type of MISSION_TYPES) {
         const key = partition.retention(type);
-        const until = String(now.getTime() - this.days[type] * DAY_MS);
-        for (let offset = 0; ; offset += PAGE) {
-          const ids = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
-          for (const missionId of ids) {
-            const mission = await this.store.load(missionId).catch(unreadableAsValue);
-            // Its stored state cannot be read: neither spent nor anyone's, until `replay rebuild` has mended it.
-            // Listed, as its subjects cannot be: a guest whose only such mission it is would be in neither erase nor kept.
-            if (mission instanceof UnreadableStoredDataError) {
-              this.passedOver.note(mission);
-              passedOver.push({ missionId, reason: mission.message });
-              continue;
-            }
-            this.passedOver.readable(missionId);
-            const left = unerasedSubjects(mission);
-            if (left.length === 0) spent.push({ key, missionId });
-            for (const subject of left) subjects.add(subject);
-          }
-          if (ids.length < PAGE) break;
+        for await (const [missionId] of this.scoredUntil(key, pastDays(type))) {
+          const mission = await this.readOrPassOver(missionId, passedOver);
+          if (mission === undefined) continue;
+          const left = unerasedSubjects(mission);
+          if (left.length === 0) spent.push({ key, missionId });
+          for (const subject of left) subjects.add(subject);
         }
+      }
+      // A dead letter is not finished (an operator may requeue it), so it is in no retention set and
+      // keeps its subjects; one past its type's days puts them in `kept`, which names it, or a guest
+      // whose only mission it is would be in neither list, kept for good without a word. Read up to
+      // the shortest days of any type, then each held to its own type's (an unreadable one, whose
+      // type cannot be told, is passed over from the shortest on).
+      const pastShortestDays = Math.max(...MISSION_TYPES.map(pastDays));
+      for await (const [missionId, deadLetteredAt] of this.scoredUntil(partition.deadLetters, pastShortestDays)) {
+        const mission = await this.readOrPassOver(missionId, passedOver);
+        if (!mission || deadLetteredAt > pastDays(mission.type)) continue;
+        for (const subject of unerasedSubjects(mission)) subjects.add(subject);
       }
     }
     const plan: RetentionPlan = { at: now.toISOString(), days: this.days, erase: [], kept: [], passedOver };
@@ -252,6 +254,37 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return { plan, spent };
   }
 
+  /**
+   * The members of a sorted set scored up to `until` (ms), with their scores, a page at a time. A
+   * survey removes nothing meanwhile; a dead letter requeued or cancelled meanwhile may let the
+   * next page skip one, whose subjects the next round shows.
+   */
+  private async *scoredUntil(key: string, until: number): AsyncGenerator<[string, number]> {
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.redis.zrange(key, '-inf', String(until), 'BYSCORE', 'LIMIT', offset, PAGE, 'WITHSCORES');
+      // Member, score, member, score…
+      for (let index = 0; index + 1 < page.length; index += 2) yield [page[index], Number(page[index + 1])];
+      if (page.length < PAGE * 2) return;
+    }
+  }
+
+  /**
+   * A mission past its days as a survey reads it; undefined when its stored state cannot be read.
+   * Then it is neither spent nor anyone's until `replay rebuild` has mended it, and listed in
+   * `passedOver`, as its subjects cannot be: a guest whose only such mission it is would be in
+   * neither erase nor kept.
+   */
+  private async readOrPassOver(missionId: string, passedOver: RetentionPassedOver[]): Promise<Mission | null | undefined> {
+    const mission = await this.store.load(missionId).catch(unreadableAsValue);
+    if (mission instanceof UnreadableStoredDataError) {
+      this.passedOver.note(mission);
+      passedOver.push({ missionId, reason: mission.message });
+      return undefined;
+    }
+    this.passedOver.readable(missionId);
+    return mission;
+  }
+
   /** Every mission that still holds data about the subject (those it was erased from left out), with when it finished. */
   private async missionsAbout(subjectId: string): Promise<RetainedMission[]> {
     const missions: RetainedMission[] = [];
@@ -262,14 +295,22 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       this.passedOver.readable(mission.id);
       if (mission.erasedSubjects?.includes(subjectId)) continue;
       let finishedAt: number | undefined;
+      let deadLetteredAt: number | undefined;
       if (isTerminal(mission.status)) {
-        const score = await this.redis.zscore(this.keys.of(mission.id).retention(mission.type), mission.id);
         // Finished before it was indexed (an import): its last change is when it finished, or later.
-        finishedAt = score === null ? Date.parse(mission.updatedAt) : Number(score);
+        finishedAt = await this.scoreOr(this.keys.of(mission.id).retention(mission.type), mission);
+      } else if (mission.status === 'dead_lettered') {
+        deadLetteredAt = await this.scoreOr(this.keys.of(mission.id).deadLetters, mission);
       }
-      missions.push({ missionId: mission.id, type: mission.type, status: mission.status, finishedAt });
+      missions.push({ missionId: mission.id, type: mission.type, status: mission.status, finishedAt, deadLetteredAt });
     }
     return missions;
+  }
+
+  /** The mission's score in `key` (ms), or its last change when it is not there: the time it got there, or later. */
+  private async scoreOr(key: string, mission: Mission): Promise<number> {
+    const score = await this.redis.zscore(key, mission.id);
+    return score === null ? Date.parse(mission.updatedAt) : Number(score);
   }
 }
 
