@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { BigIntStats, createWriteStream, fstatSync, fsync, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
+import { BigIntStats, createWriteStream, fstatSync, fsync, realpathSync, rmSync, statSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 
 const STDOUT_FD = 1;
@@ -13,22 +14,24 @@ const STDOUT_FD = 1;
  * most often the last backup, which an export that fails or is interrupted half way must not
  * have destroyed. A pipe or a device is written to directly: it keeps nothing. So is the process's
  * stdout (`/dev/stdout`, `/dev/fd/1`, or the very file a shell redirected it to), whatever it is:
- * a file behind it is the shell's (`>> app.log` appends to it), not one to replace.
+ * a file behind it is the shell's (`>> app.log` appends to it), not one to replace; anything else
+ * behind it (a pipe, a socket, a terminal) is written through Node's own process.stdout.
  */
 export class ExportFile {
   private constructor(
     /** As given with --out. */
     readonly out: string,
-    readonly stream: WriteStream,
+    readonly stream: Writable,
     /** The file renamed over (the one a symlink names, so the link stays); undefined when written directly. */
     private readonly target: string | undefined,
     readonly partial: string | undefined,
     /** Whether a file was there to replace. */
     private readonly replacing: boolean,
-    /** Whether --out is the process's stdout: what the command says then goes to stderr, not into the export. */
+    /**
+     * Whether --out is the process's stdout: what the command says then goes to stderr, not into
+     * the export, and the stream (fd 1 itself, or process.stdout) is never closed.
+     */
     readonly toStdout = false,
-    /** Whether the stream writes fd 1 itself (stdout redirected to a file), which is never closed. */
-    private readonly throughFd1 = false,
   ) {}
 
   /** Whether the whole export is already in place of --out (renamed), whatever failed after. */
@@ -46,13 +49,18 @@ export class ExportFile {
       // written on from after `{ echo header; replay …; echo footer; } > f`): opening the file again
       // would truncate it, or write from its start. Never closed (autoClose, discard): the next file
       // or socket opened would take over the number of the process's stdout.
-      return new ExportFile(out, createWriteStream(out, { fd: STDOUT_FD, autoClose: false }), undefined, undefined, false, true, true);
+      return new ExportFile(out, createWriteStream(out, { fd: STDOUT_FD, autoClose: false }), undefined, undefined, false, true);
+    }
+    if (toStdout) {
+      // Not opened anew: Linux cannot open a socket through /proc/self/fd/1 (ENXIO: a child Node
+      // spawns with piped stdio, systemd's StandardOutput=journal), nor a pipe or terminal another
+      // user owns (sudo -u). Nor written with fs calls on fd 1, which process.stdout has made
+      // non-blocking (EAGAIN into a full pipe): process.stdout waits on it, and the export on 'drain'.
+      return new ExportFile(out, process.stdout, undefined, undefined, false, true);
     }
     let file: ExportFile;
     if (existing && !existing.isFile()) {
-      // Opened anew, also the pipe or terminal of stdout: Node's own process.stdout has made fd 1
-      // non-blocking, where a plain write into a full pipe fails with EAGAIN instead of waiting.
-      file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false, toStdout);
+      file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false);
     } else {
       const target = existing ? realpathSync(out) : out;
       // The random part: in a container every run may have the same pid, and a partial file left by
@@ -76,10 +84,15 @@ export class ExportFile {
 
   /** Ends the file, flushes it to disk, and puts it in place of --out: the export is whole. */
   async commit(): Promise<void> {
+    if (this.stream === process.stdout) {
+      // Never ended (the process's stdout stays open): an empty write calls back once all before it is written.
+      await new Promise<void>((resolve, reject) => process.stdout.write('', (error) => (error ? reject(error) : resolve())));
+      return;
+    }
     this.stream.end();
     await once(this.stream, 'finish');
     // The file behind a redirected stdout holds the export as a renamed one would: on disk.
-    if (this.throughFd1) await promisify(fsync)(STDOUT_FD);
+    if (this.toStdout) await promisify(fsync)(STDOUT_FD);
     if (this.target === undefined || this.partial === undefined) return;
     await syncToDisk(this.partial, 'r+');
     await rename(this.partial, this.target);
@@ -90,7 +103,7 @@ export class ExportFile {
 
   /** Drops what was written (synchronous: it also runs from a signal handler, right before the process ends). */
   discard(): void {
-    if (!this.throughFd1) this.stream.destroy();
+    if (!this.toStdout) this.stream.destroy();
     if (this.partial !== undefined) rmSync(this.partial, { force: true });
   }
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK } from '../../scripts/replay';
+import { EXIT_OK, EXIT_WRITE } from '../../scripts/replay';
 import { startReplay, startReplayInShell } from '../support/replay-process';
 
 /**
@@ -65,6 +65,33 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     expect(await readFile(piped, 'utf8')).toBe(reference);
     expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n` });
     expect(await restored(piped)).toBe(reference);
+  });
+
+  // Nothing was written, exit 2: `cannot write /dev/stdout: ENXIO`, since Linux cannot open a socket through /proc/self/fd/1.
+  it('given export --out /dev/stdout spawned by node with piped stdio (a socket, as systemd gives the journal), then the socket gets exactly the export, which restores', async () => {
+    const run = await startReplay(['export', '--out', '/dev/stdout'], env()).exited;
+
+    expect(run).toEqual({
+      code: EXIT_OK,
+      signal: null,
+      stdout: reference,
+      stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n`,
+    });
+    const received = path.join(dir, 'socket.jsonl');
+    await writeFile(received, run.stdout);
+    expect(await restored(received)).toBe(reference);
+  });
+
+  // Written through process.stdout (any stdout but a file), a write failure must stay the export's own: exit 7, not an unhandled 'error' (exit 1).
+  it('given export --out /dev/stdout into /dev/full, then it fails with exit 7 naming ENOSPC', async () => {
+    const run = await startReplayInShell(['export', '--out', '/dev/stdout'], '> /dev/full', env()).exited;
+
+    expect(run).toEqual({
+      code: EXIT_WRITE,
+      signal: null,
+      stdout: '',
+      stderr: 'replay: cannot write /dev/stdout: ENOSPC: no space left on device, write; what /dev/stdout got has no end line (an export cut short)\n',
+    });
   });
 
   // The file behind the redirect was replaced by a new one of mode 0600 holding the export alone: what it held was gone.

@@ -40,8 +40,9 @@ export function startReplayInShell(args: readonly string[], redirect: string, en
 function started(child: ChildProcessByStdio<null, Readable, Readable>, deadlineMs: number): ReplayProcess {
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // Decoded across chunks: a character split between two reads stays whole (an export compared byte for byte).
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const deadline = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
   const exited = once(child, 'close').then(([code, signal]) => {
     clearTimeout(deadline);
