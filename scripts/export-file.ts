@@ -4,9 +4,11 @@ import { BigIntStats, createWriteStream, fstatSync, fsync, realpathSync, rmSync,
 import { open, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
 
 const STDOUT_FD = 1;
+const STDERR_FD = 2;
 
 /**
  * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
@@ -108,11 +110,29 @@ export class ExportFile {
   }
 }
 
-/** Whether `file` is what the process's stdout is (fd 1 closed: nothing is). */
+/**
+ * Why an export to `out` would not leave the export alone where it goes, when `out` is the
+ * process's stdout (else undefined), for the command to refuse it before it writes anything.
+ */
+export function stdoutExportRefusal(out: string): string | undefined {
+  const target = statSync(out, { bigint: true, throwIfNoEntry: false });
+  // A terminal keeps nothing: what else reaches it spoils no export.
+  if (target === undefined || !isStdout(target) || isatty(STDOUT_FD)) return undefined;
+  // `> backup.jsonl 2>&1`, cron's idiom: "Exported …", or the error of a failed export, would follow the export's lines.
+  if (isOpenAs(target, STDERR_FD)) return 'stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere';
+  return undefined;
+}
+
+/** Whether `file` is what the process's stdout is. */
 function isStdout(file: BigIntStats): boolean {
+  return isOpenAs(file, STDOUT_FD);
+}
+
+/** Whether `file` is what the process's `fd` is (a closed one: nothing is). */
+function isOpenAs(file: BigIntStats, fd: number): boolean {
   try {
-    const stdout = fstatSync(STDOUT_FD, { bigint: true });
-    return stdout.dev === file.dev && stdout.ino === file.ino;
+    const opened = fstatSync(fd, { bigint: true });
+    return opened.dev === file.dev && opened.ino === file.ino;
   } catch {
     return false;
   }

@@ -74,7 +74,7 @@ import {
 import { localDataDir, logPartitionsKey } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { exitQuietlyWhenStdoutCloses } from './closed-stdout';
-import { ExportFile } from './export-file';
+import { ExportFile, stdoutExportRefusal } from './export-file';
 import { formatTable } from './format-table';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
@@ -118,7 +118,8 @@ Exit codes:
      or history, state or export met a partition's log of another Redis type (named; export writes
      no file)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
-     partition count other than the prefix records; purge without --yes; credentials Redis refuses;
+     partition count other than the prefix records; purge without --yes; an export --out /dev/stdout
+     whose stdout would get more than the export (stderr sent there too); credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
      or other than 0 beside --cluster-nodes;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE,
@@ -456,6 +457,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       if (options.out.trim() === '') throw new CliError('--out needs a file name');
+      const refusal = stdoutExportRefusal(options.out);
+      if (refusal) throw new CliError(`cannot export to ${options.out}: ${refusal}`);
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');
         // Every partition's log is read, whatever the filter.

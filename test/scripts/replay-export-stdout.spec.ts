@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK, EXIT_WRITE } from '../../scripts/replay';
+import { EXIT_OK, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
 import { startReplay, startReplayInShell } from '../support/replay-process';
 
 /**
@@ -113,6 +113,24 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     expect(await restored(appended)).toBe(reference);
     await rm(log);
   });
+
+  // Exit 0, and "Exported … to /dev/stdout." was the file's last line: import refused it (exit 5).
+  it.each([
+    ['file (> f 2>&1)', '> "$EXPORT_FILE" 2>&1'],
+    ['pipe (2>&1 | cat > f)', '2>&1 | cat > "$EXPORT_FILE"'],
+  ])(
+    'given export --out /dev/stdout with stderr sent to the same %s, then it is refused with exit 2 before it writes any of the export',
+    async (_, redirect) => {
+      const mixed = path.join(dir, 'mixed.jsonl');
+      const run = await startReplayInShell(['export', '--out', '/dev/stdout'], redirect, env({ EXPORT_FILE: mixed })).exited;
+
+      expect(run).toEqual({ code: EXIT_USAGE, signal: null, stdout: '', stderr: '' });
+      expect(await readFile(mixed, 'utf8')).toBe(
+        'replay: cannot export to /dev/stdout: stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere\n',
+      );
+      await rm(mixed);
+    },
+  );
 
   // The --json result followed the end line into the pipe, as the summary did.
   it('given --json export --out /dev/stdout piped, then the pipe gets exactly the export and the result is on stderr', async () => {
