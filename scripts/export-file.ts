@@ -112,12 +112,20 @@ export class ExportFile {
 
 /**
  * Why an export to `out` would not leave the export alone where it goes, when `out` is the
- * process's stdout (else undefined), for the command to refuse it before it writes anything.
+ * process's stdout (else undefined), for the command to refuse it before it writes anything;
+ * `env`: the process's environment.
  */
-export function stdoutExportRefusal(out: string): string | undefined {
+export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string | undefined {
   const target = statSync(out, { bigint: true, throwIfNoEntry: false });
   // A terminal keeps nothing: what else reaches it spoils no export.
   if (target === undefined || !isStdout(target) || isatty(STDOUT_FD)) return undefined;
+  // `npm run` (and `npm test`, `npm start`) prints `> brain-mission-system@0.1.0 replay` and the
+  // script on the stdout it gives the script, unless silent (-s: npm_config_loglevel=silent);
+  // npm exec (npx) prints nothing.
+  const npmScript = env.npm_lifecycle_event;
+  if (npmScript !== undefined && env.npm_command !== 'exec' && env.npm_config_loglevel !== 'silent') {
+    return `npm without -s prints its own "> …" lines on stdout ahead of the export: run npm run -s ${npmScript} -- … (or node dist/scripts/replay.js …)`;
+  }
   // `> backup.jsonl 2>&1`, cron's idiom: "Exported …", or the error of a failed export, would follow the export's lines.
   if (isOpenAs(target, STDERR_FD)) return 'stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere';
   return undefined;

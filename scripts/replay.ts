@@ -119,7 +119,8 @@ Exit codes:
      no file)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; an export --out /dev/stdout
-     whose stdout would get more than the export (stderr sent there too); credentials Redis refuses;
+     whose stdout would get more than the export (stderr sent there too, or npm's header: npm run
+     without -s); credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
      or other than 0 beside --cluster-nodes;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE,
@@ -457,7 +458,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       if (options.out.trim() === '') throw new CliError('--out needs a file name');
-      const refusal = stdoutExportRefusal(options.out);
+      const refusal = stdoutExportRefusal(options.out, io.env);
       if (refusal) throw new CliError(`cannot export to ${options.out}: ${refusal}`);
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');

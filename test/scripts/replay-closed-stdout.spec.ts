@@ -4,6 +4,7 @@ import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPre
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
 import { appendBulkMissions } from '../support/bulk-missions';
+import { outsideNpm } from '../support/replay-process';
 import { ProcessExit, runUntilExit } from '../support/run-until-exit';
 
 /**
@@ -23,7 +24,11 @@ const EXTRA_MISSIONS = 300;
  */
 async function runPipedInto(reader: string, args: string[], env: NodeJS.ProcessEnv, { withStderr = false } = {}): Promise<ProcessExit> {
   const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" ${withStderr ? '2>&1 ' : ''}| ${reader}; exit "\${PIPESTATUS[0]}"`;
-  return runUntilExit('bash', ['-c', script, 'replay', ...args], { cwd: ROOT, env: { ...env, REPLAY_NODE: process.execPath }, deadlineMs: DEADLINE_MS });
+  return runUntilExit('bash', ['-c', script, 'replay', ...args], {
+    cwd: ROOT,
+    env: { ...outsideNpm(env), REPLAY_NODE: process.execPath },
+    deadlineMs: DEADLINE_MS,
+  });
 }
 
 describe('replay with a stdout whose reader closed early (dist, real Redis)', () => {

@@ -5,7 +5,7 @@ import { KeyLayout } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { EXIT_OK, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
-import { startReplay, startReplayInShell } from '../support/replay-process';
+import { startNpmReplayInShell, startReplay, startReplayInShell } from '../support/replay-process';
 
 /**
  * `replay export --out /dev/stdout` into a pipe and into a file the shell redirected stdout to:
@@ -131,6 +131,29 @@ describe('replay export to its stdout (dist, real Redis)', () => {
       await rm(mixed);
     },
   );
+
+  // Exit 0, and npm's `> brain-mission-system@0.1.0 replay` lines came first in the pipe: import refused the backup (exit 5).
+  it("given npm run replay without -s exporting to /dev/stdout, then it is refused with exit 2 and only npm's own lines reach the pipe", async () => {
+    const piped = path.join(dir, 'npm.jsonl');
+    const run = await startNpmReplayInShell([], ['export', '--out', '/dev/stdout'], '| cat > "$EXPORT_FILE"', env({ EXPORT_FILE: piped })).exited;
+
+    expect(run).toMatchObject({ code: EXIT_USAGE, stdout: '' });
+    expect(run.stderr).toContain(
+      'replay: cannot export to /dev/stdout: npm without -s prints its own "> …" lines on stdout ahead of the export: ' +
+        'run npm run -s replay -- … (or node dist/scripts/replay.js …)\n',
+    );
+    const lines = (await readFile(piped, 'utf8')).split('\n');
+    expect(lines).toContain('> brain-mission-system@0.1.0 replay');
+    expect(lines.filter((line) => line !== '' && !line.startsWith('> '))).toEqual([]);
+  });
+
+  it('given npm run -s replay exporting to /dev/stdout, then the pipe gets exactly the export', async () => {
+    const piped = path.join(dir, 'npm-silent.jsonl');
+    const run = await startNpmReplayInShell(['-s'], ['export', '--out', '/dev/stdout'], '| cat > "$EXPORT_FILE"', env({ EXPORT_FILE: piped })).exited;
+
+    expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n` });
+    expect(await readFile(piped, 'utf8')).toBe(reference);
+  });
 
   // The --json result followed the end line into the pipe, as the summary did.
   it('given --json export --out /dev/stdout piped, then the pipe gets exactly the export and the result is on stderr', async () => {

@@ -17,9 +17,18 @@ export interface ReplayProcess {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+/**
+ * `env` as a shell gives it, without npm's variables: under `npm test` they would tell replay that
+ * `npm run` started it, which refuses an export to stdout (npm's header would be in it).
+ */
+export function outsideNpm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('npm_')));
+}
+
 /** `replay <args>` from dist/ as its own process (for what it does on a signal), killed after `deadlineMs` so a hang fails the test. */
 export function startReplay(args: readonly string[], env: NodeJS.ProcessEnv, deadlineMs = 30_000): ReplayProcess {
-  return started(spawn(process.execPath, ['dist/scripts/replay.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), deadlineMs);
+  const child = spawn(process.execPath, ['dist/scripts/replay.js', ...args], { cwd: ROOT, env: outsideNpm(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return started(child, deadlineMs);
 }
 
 /**
@@ -28,10 +37,28 @@ export function startReplay(args: readonly string[], env: NodeJS.ProcessEnv, dea
  * socket); `stdout` is what reaches the test past the redirect, `stderr` replay's own.
  */
 export function startReplayInShell(args: readonly string[], redirect: string, env: NodeJS.ProcessEnv, deadlineMs = 30_000): ReplayProcess {
-  const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" ${redirect}; exit "\${PIPESTATUS[0]}"`;
+  return startInShell('"$REPLAY_NODE" dist/scripts/replay.js', args, redirect, env, deadlineMs);
+}
+
+/**
+ * `npm run <npmOptions> replay -- <args> <redirect>` run by bash as startReplayInShell runs replay,
+ * as an operator types it: npm's variables are those npm itself sets.
+ */
+export function startNpmReplayInShell(
+  npmOptions: readonly string[],
+  args: readonly string[],
+  redirect: string,
+  env: NodeJS.ProcessEnv,
+  deadlineMs = 30_000,
+): ReplayProcess {
+  return startInShell(`npm run ${npmOptions.join(' ')} replay --`, args, redirect, env, deadlineMs);
+}
+
+function startInShell(command: string, args: readonly string[], redirect: string, env: NodeJS.ProcessEnv, deadlineMs: number): ReplayProcess {
+  const script = `${command} "$@" ${redirect}; exit "\${PIPESTATUS[0]}"`;
   const child = spawn('bash', ['-c', script, 'replay', ...args], {
     cwd: ROOT,
-    env: { ...env, REPLAY_NODE: process.execPath },
+    env: { ...outsideNpm(env), REPLAY_NODE: process.execPath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return started(child, deadlineMs);
