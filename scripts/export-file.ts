@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { BigIntStats, createWriteStream, fstatSync, fsync, realpathSync, rmSync, statSync } from 'node:fs';
+import { BigIntStats, createWriteStream, fstatSync, fsync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -117,8 +117,14 @@ export class ExportFile {
  */
 export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string | undefined {
   const target = statSync(out, { bigint: true, throwIfNoEntry: false });
+  if (target === undefined || !isStdout(target)) return undefined;
+  // Node opens a closed stdout (`>&-`) on /dev/null: the export would vanish and be said done.
+  // `--out /dev/null` itself asks for that.
+  if (isNullDevice(target) && !isNullDevice(lstatSync(out, { bigint: true }))) {
+    return 'stdout is /dev/null: the export would be discarded (a stdout closed with >&- is /dev/null too)';
+  }
   // A terminal keeps nothing: what else reaches it spoils no export.
-  if (target === undefined || !isStdout(target) || isatty(STDOUT_FD)) return undefined;
+  if (isatty(STDOUT_FD)) return undefined;
   // `npm run` (and `npm test`, `npm start`) prints `> brain-mission-system@0.1.0 replay` and the
   // script on the stdout it gives the script, unless silent (-s: npm_config_loglevel=silent);
   // npm exec (npx) prints nothing.
@@ -129,6 +135,10 @@ export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string
   // `> backup.jsonl 2>&1`, cron's idiom: "Exported …", or the error of a failed export, would follow the export's lines.
   if (isOpenAs(target, STDERR_FD)) return 'stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere';
   return undefined;
+}
+
+function isNullDevice(file: BigIntStats): boolean {
+  return file.isCharacterDevice() && file.rdev === statSync('/dev/null', { bigint: true }).rdev;
 }
 
 /** Whether `file` is what the process's stdout is. */

@@ -155,6 +155,27 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     expect(await readFile(piped, 'utf8')).toBe(reference);
   });
 
+  // Exit 0 and `Exported 34 of 34 events to /dev/stdout.`: Node had opened the closed stdout on /dev/null, and the export went there.
+  it.each([
+    ['closed (>&-)', '>&-'],
+    ['sent to /dev/null', '> /dev/null'],
+  ])('given export --out /dev/stdout with stdout %s, then it is refused with exit 2', async (_, redirect) => {
+    const run = await startReplayInShell(['export', '--out', '/dev/stdout'], redirect, env()).exited;
+
+    expect(run).toEqual({
+      code: EXIT_USAGE,
+      signal: null,
+      stdout: '',
+      stderr: 'replay: cannot export to /dev/stdout: stdout is /dev/null: the export would be discarded (a stdout closed with >&- is /dev/null too)\n',
+    });
+  });
+
+  it('given export --out /dev/null with stdout sent there too, then it exports as asked', async () => {
+    const run = await startReplayInShell(['export', '--out', '/dev/null'], '> /dev/null', env()).exited;
+
+    expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/null.\n` });
+  });
+
   // The --json result followed the end line into the pipe, as the summary did.
   it('given --json export --out /dev/stdout piped, then the pipe gets exactly the export and the result is on stderr', async () => {
     const piped = path.join(dir, 'piped-json.jsonl');
