@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
+import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
 import { startNpmReplayInShell, startReplay, startReplayInShell } from '../support/replay-process';
 
 /**
@@ -174,6 +174,30 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     const run = await startReplayInShell(['export', '--out', '/dev/null'], '> /dev/null', env()).exited;
 
     expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/null.\n` });
+  });
+
+  // Refused as corruption, `line 12 is not a JSON object`, where the file was only cut short.
+  it('given what stdout got of an export cut short within a line (| head -c), then import refuses it as cut short, naming the line, with exit 5', async () => {
+    // Half way through the reference's 12th line.
+    const lines = reference.split('\n');
+    const cutBytes = Buffer.byteLength(lines.slice(0, 11).join('\n')) + 1 + Math.floor(lines[11].length / 2);
+    const cut = path.join(dir, 'cut.jsonl');
+    const run = await startReplayInShell(
+      ['export', '--out', '/dev/stdout'],
+      '| head -c "$CUT_BYTES" > "$EXPORT_FILE"',
+      env({ EXPORT_FILE: cut, CUT_BYTES: String(cutBytes) }),
+    ).exited;
+    expect(run.code).toBe(EXIT_OK);
+    expect((await readFile(cut, 'utf8')).split('\n')).toEqual([...lines.slice(0, 11), expect.stringMatching(/^\{.+[^}]$/)]);
+
+    const imported = await startReplay(['--prefix', `${source}cut:`, 'import', '--in', cut], env()).exited;
+
+    expect(imported).toEqual({
+      code: EXIT_REFUSED,
+      signal: null,
+      stdout: '',
+      stderr: `replay: ${cut}: line 12 is the file's last and ends mid-line: the file was cut short (an interrupted export or a full disk); nothing was written\n`,
+    });
   });
 
   // The --json result followed the end line into the pipe, as the summary did.

@@ -34,15 +34,35 @@ class LineLengthLimit extends Transform {
     callback(null, chunk);
   }
 
+  /** Whether bytes followed the last line feed passed through: a file that ends mid-line. */
+  get endsMidLine(): boolean {
+    return this.lineBytes > 0;
+  }
+
   private tooLong(): Error {
     return new Error(`line ${this.lineNumber} is longer than ${this.maxLineBytes} bytes, which no export line is`);
   }
 }
 
+/** The lines of an export file, as exportFileLines reads them. */
+export interface ExportFileLines extends AsyncIterable<string> {
+  /**
+   * Once every line is read, whether the last has no line feed after it: every line an export
+   * writes ends with one, so a file that ends mid-line was cut short.
+   */
+  readonly endsMidLine: boolean;
+}
+
 /** The lines of an export file, each at most `maxLineBytes` long (see MAX_EXPORT_LINE_BYTES). */
-export function exportFileLines(input: Readable, maxLineBytes = MAX_EXPORT_LINE_BYTES): AsyncIterable<string> {
+export function exportFileLines(input: Readable, maxLineBytes = MAX_EXPORT_LINE_BYTES): ExportFileLines {
   const limited = new LineLengthLimit(maxLineBytes);
   // A read error of the file reaches the reader of the lines, as the limit's own does.
   input.once('error', (error) => limited.destroy(error));
-  return createInterface({ input: input.pipe(limited), crlfDelay: Infinity });
+  const lines = createInterface({ input: input.pipe(limited), crlfDelay: Infinity });
+  return {
+    [Symbol.asyncIterator]: () => lines[Symbol.asyncIterator](),
+    get endsMidLine() {
+      return limited.endsMidLine;
+    },
+  };
 }

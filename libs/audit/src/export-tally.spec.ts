@@ -15,4 +15,18 @@ describe('scanExport (read ahead of an import)', () => {
     await expect(scan('not json\n')).rejects.toThrow(new Error('line 1 is not a JSON object'));
     await expect(scan('\n\n{"a":1}\n{"a":\n')).rejects.toThrow(new Error('line 4 is not a JSON object'));
   });
+
+  // A backup cut short within a line read as a corrupt one: `line 3 is not a JSON object`.
+  it('given a file whose last line is cut off without its line feed, then it is said to be cut short, naming that line', async () => {
+    const cutShort = new Error("line 3 is the file's last and ends mid-line: the file was cut short (an interrupted export or a full disk)");
+    await expect(scan('{"a":1}\n\n{"a":')).rejects.toThrow(cutShort);
+    // Cut within a character: the bytes of "é" split across the file's last two reads, the second cut.
+    await expect(scanExport(Readable.from([Buffer.from('{"a":1}\n\n{"a":"caf'), Buffer.from([0xc3])]), new KeyLayout('scan-spec:'))).rejects.toThrow(cutShort);
+  });
+
+  it('given a file that holds other lines that are no JSON, and ends mid-line, then it is no export, named as such', async () => {
+    await expect(scan('# notes\n{"a":1}\nThe end')).rejects.toThrow(
+      new Error('line 1 is not a JSON object (the first of 2 such lines, the last being line 3)'),
+    );
+  });
 });

@@ -163,7 +163,8 @@ export async function scanExport(input: Readable, keys: KeyLayout): Promise<Expo
   let last: { lineNumber: number; json: boolean } | undefined;
   // A file that is no export at all (a README) fails on its first line: that one is named, not the last.
   const notJson: { first?: number; count: number } = { count: 0 };
-  for await (const line of exportFileLines(input)) {
+  const lines = exportFileLines(input);
+  for await (const line of lines) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
     // Before it is parsed: the import's fold and JSON.stringify of the state would overflow the stack on it.
@@ -186,6 +187,11 @@ export async function scanExport(input: Readable, keys: KeyLayout): Promise<Expo
   // A last line that is no JSON shows a file that is no export at all (or one broken at its end): said
   // as what it is, not as an export without its end line, and before the import writes anything.
   if (last && !last.json) {
+    // The only line that is no JSON, and the last, without its line feed: a file cut short
+    // (an export interrupted, a disk full), not one that holds something else.
+    if (notJson.count === 1 && lines.endsMidLine) {
+      throw new Error(`line ${last.lineNumber} is the file's last and ends mid-line: the file was cut short (an interrupted export or a full disk)`);
+    }
     const others = notJson.count > 1 ? ` (the first of ${notJson.count} such lines, the last being line ${last.lineNumber})` : '';
     throw new Error(`line ${notJson.first ?? last.lineNumber} is not a JSON object${others}`);
   }
