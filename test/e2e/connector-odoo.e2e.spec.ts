@@ -10,7 +10,7 @@ import { FakeOdooServer, redisTarget, waitFor } from '@app/testing';
 import { createConnectorApp } from '../../apps/connector-odoo/src/connector-app';
 import { ConnectorKeys } from '../../apps/connector-odoo/src/connector-keys';
 import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
-import { OdooPoller } from '../../apps/connector-odoo/src/odoo-poller';
+import { NOT_DUE, OdooPoller } from '../../apps/connector-odoo/src/odoo-poller';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -245,7 +245,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     const round = await waitFor(
       async () => {
         const taken = await poller.poll();
-        return taken === null ? null : { taken };
+        return taken === null || taken === NOT_DUE ? null : { taken };
       },
       { timeoutMs: 10_000, what: 'a poll round of this instance to end' },
     );
@@ -337,6 +337,38 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       what: 'a record written while the ghost rule keeps failing to be taken in',
     });
     await stopConnector();
+  });
+
+  it('given every rule on a model this Odoo lacks, then a single instance retrying sooner than half a period stays unready, and checks no login meanwhile', async () => {
+    await stopConnector();
+    const mapping = JSON.parse(readFileSync(mappingFile, 'utf8')) as { rules: { name: string; model: string }[] };
+    const ghosts = { ...mapping, rules: mapping.rules.map((rule) => ({ ...rule, name: `ghost-${rule.name}`, model: `ghost.${rule.model}` })) };
+    const ghostFile = join(mkdtempSync(join(tmpdir(), 'odoo-mapping-')), 'mapping.json');
+    writeFileSync(ghostFile, JSON.stringify(ghosts));
+    // No lock left by the instance before: this one's first poll is its own turn.
+    await system.redis.del(keys.pollLock);
+    const callsBefore = odoo.calls.length;
+    const ownPolls = () => odoo.calls.slice(callsBefore).filter((call) => call.startsWith('ghost.')).length / ghosts.rules.length;
+    // Its backoff (ODOO_BACKOFF_MS, 50 ms) ends well before its own lock (half of ODOO_POLL_MS) lapses.
+    await startConnector({ ODOO_MAPPING_FILE: ghostFile, ODOO_POLL_MS: '2000', ODOO_BACKOFF_MS: '50' });
+    const statuses = new Set<number>();
+    try {
+      // Three polls of its own: two backoffs, each with retries that found its own lock.
+      await waitFor(
+        async () => {
+          statuses.add((await ready()).status);
+          return ownPolls() >= 3;
+        },
+        { timeoutMs: 20_000, what: 'three polls of the connector' },
+      );
+      // Its own lock was taken for another instance's turn: a login check that succeeded made it ready, 503 and 200 by turns.
+      expect([...statuses]).toEqual([503]);
+      const answer = await ready();
+      expect(answer.status).toBe(503);
+      expect(String(answer.body.error.odoo.message)).toMatch(/ghost\./);
+    } finally {
+      await stopConnector();
+    }
   });
 
   it('given a record whose text is over MAX_MISSION_TEXT_BYTES, then it is set aside with the reason, not marked taken in', async () => {

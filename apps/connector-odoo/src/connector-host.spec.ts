@@ -9,7 +9,7 @@ import { ConnectorMetrics } from './connector-metrics';
 import { OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
-import { OdooPoller } from './odoo-poller';
+import { NOT_DUE, OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
 
 describe('ConnectorHost (real Redis)', () => {
@@ -46,6 +46,44 @@ describe('ConnectorHost (real Redis)', () => {
       logger,
     );
   const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as PinoLogger;
+  /**
+   * The own status a host saw at the start of each round, its poller answering `outcomes` in turn
+   * (then not due again), its login checks made with `odoo`, its shared status under a prefix named `name`.
+   */
+  const ownStatusesOver = async (
+    name: string,
+    outcomes: (Error | number | null | typeof NOT_DUE)[],
+    odoo: Pick<OdooClient, 'abortCalls' | 'checkLogin'> = answeringOdoo,
+  ) => {
+    const keys = new ConnectorKeys(new KeyLayout(testKeyPrefix(name)));
+    const seen: { reachable: boolean; lastError: string | null }[] = [];
+    let host: ConnectorHost | undefined;
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        // What the round before this one left: a poll that would have seen it ready in between would flap.
+        const { reachable, lastError } = (host as ConnectorHost).ownStatus;
+        seen.push({ reachable, lastError });
+        const outcome = outcomes.shift();
+        if (outcome === undefined) {
+          reached();
+          return NOT_DUE;
+        }
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      },
+    };
+    host = hostOf(poller, quiet, odoo, keys);
+    try {
+      host.onApplicationBootstrap();
+      await done;
+    } finally {
+      await host.onModuleDestroy();
+      await redis.del(keys.odooStatus);
+    }
+    return seen;
+  };
 
   it('given many polls, when each wait ends by its timer, then no abort listener is left behind on the pause signal', async () => {
     const POLLS = 15;
@@ -198,35 +236,13 @@ describe('ConnectorHost (real Redis)', () => {
   });
 
   it('given a poll where some rules failed, then login checks in the rounds after leave it unready naming them, until a poll of its own succeeds', async () => {
-    const keys = new ConnectorKeys(new KeyLayout(testKeyPrefix('connector-host-rules')));
     // Its poll, two rounds of another instance, its poll again.
-    const outcomes: (Error | number | null)[] = [new OdooPollError(['rule ghost-tickets: Object ghost.ticket does not exist'], 1), null, null, 2];
-    const seen: { reachable: boolean; lastError: string | null }[] = [];
-    let host: ConnectorHost | undefined;
-    let reached: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (reached = resolve));
-    const poller = {
-      poll: async () => {
-        // What the round before this one left: a poll that would have seen it ready in between would flap.
-        const { reachable, lastError } = (host as ConnectorHost).ownStatus;
-        seen.push({ reachable, lastError });
-        const outcome = outcomes.shift();
-        if (outcome === undefined) {
-          reached();
-          return null;
-        }
-        if (outcome instanceof Error) throw outcome;
-        return outcome;
-      },
-    };
-    host = hostOf(poller, quiet, answeringOdoo, keys);
-    try {
-      host.onApplicationBootstrap();
-      await done;
-    } finally {
-      await host.onModuleDestroy();
-      await redis.del(keys.odooStatus);
-    }
+    const seen = await ownStatusesOver('connector-host-rules', [
+      new OdooPollError(['rule ghost-tickets: Object ghost.ticket does not exist'], 1),
+      null,
+      null,
+      2,
+    ]);
     const rules = 'rule ghost-tickets: Object ghost.ticket does not exist';
     expect(seen).toEqual([
       { reachable: false, lastError: 'no call to Odoo made yet' },
@@ -235,5 +251,60 @@ describe('ConnectorHost (real Redis)', () => {
       { reachable: false, lastError: rules },
       { reachable: true, lastError: null },
     ]);
+  });
+  it('given its own poll failing on every rule (a model this Odoo lacks), then a retry not yet due checks nothing, and login checks after leave it unready until a poll of its own succeeds', async () => {
+    const ghost = new OdooRpcError('Object ghost.ticket does not exist', 'builtins.KeyError');
+    let checks = 0;
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        checks++;
+      },
+    };
+    // Its poll, its own retry before its lock lapsed, two rounds of another instance, its poll again.
+    const seen = await ownStatusesOver('connector-host-all-rules', [ghost, NOT_DUE, null, null, 2], odoo);
+    // A single instance's retry found its own lock, checked its login instead and was ready: 503, 200, 503 every cycle.
+    expect(checks).toBe(2);
+    expect(seen).toEqual([
+      { reachable: false, lastError: 'no call to Odoo made yet' },
+      { reachable: false, lastError: ghost.message },
+      { reachable: false, lastError: ghost.message },
+      { reachable: false, lastError: ghost.message },
+      { reachable: false, lastError: ghost.message },
+      { reachable: true, lastError: null },
+    ]);
+  });
+
+  it('given its own poll failing as Odoo is down, then a login check that succeeds makes it ready: the check finds what the poll did', async () => {
+    const down = new OdooUnavailableError('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069');
+    // Its poll, then a round of another instance.
+    const seen = await ownStatusesOver('connector-host-down', [down, null]);
+    expect(seen).toEqual([
+      { reachable: false, lastError: 'no call to Odoo made yet' },
+      { reachable: false, lastError: down.message },
+      { reachable: true, lastError: null },
+    ]);
+  });
+
+  it("given it is always another instance's turn and its login checks keep failing, then it checks again at least once a period, never backing off past it", async () => {
+    const CHECKS = 13;
+    const checkedAt: number[] = [];
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        checkedAt.push(Date.now());
+        if (checkedAt.length === CHECKS) reached();
+        throw new OdooUnavailableError('Odoo did not answer res.users.read: connect ECONNREFUSED 127.0.0.1:8069');
+      },
+    };
+    const host = hostOf({ poll: async () => null }, quiet, odoo);
+    host.onApplicationBootstrap();
+    await done;
+    await host.onModuleDestroy();
+    const gaps = checkedAt.slice(1).map((at, i) => at - checkedAt[i]);
+    // ODOO_POLL_MS is 1 ms: the checks' own backoff doubled to 2 s by the 13th, and to 5 minutes in an outage (readiness back that late).
+    expect(Math.max(...gaps)).toBeLessThan(500);
   });
 });

@@ -10,12 +10,21 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
-import { OdooClient, retryAfterOf } from './odoo-client';
+import { OdooClient, OdooRpcError, OdooUnavailableError, retryAfterOf } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
-import { OdooPoller } from './odoo-poller';
+import { NOT_DUE, OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
 import { OdooWriteBackProjection } from './odoo-write-back.projection';
+
+/**
+ * Whether a login check finds what made a poll fail: Odoo unreachable or not answering JSON-RPC, or
+ * the login or key refused. Any other failure (a model this Odoo lacks) a check's success says
+ * nothing of.
+ */
+function loginCheckTells(error: unknown): boolean {
+  return error instanceof OdooUnavailableError || (error instanceof OdooRpcError && /AccessDenied/.test(error.exception));
+}
 
 /** The longest wait between two polls while Odoo fails. */
 const MAX_POLL_BACKOFF_MS = 300_000;
@@ -64,11 +73,13 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
   /** What this instance's own last call to Odoo came to: a poll, or a login check while another instance polls. */
   private own: OdooStatus = { reachable: false, lastError: 'no call to Odoo made yet', checkedAt: null };
   /**
-   * The rules (and refusal steps) that failed in this instance's last poll that reached them: a
-   * login check reaches none, so its success leaves them named until a poll of this instance
-   * succeeds. Else instances taking turns would each be ready after a check, unready after a poll.
+   * What failed in this instance's last poll that a login check cannot see: the rules (and refusal
+   * steps) that failed, or every rule failing on something else than Odoo being unreachable or
+   * refusing the login (a model this Odoo lacks). A login check's success leaves it named until a
+   * poll of this instance succeeds: else instances taking turns would each be ready after a check,
+   * unready after a poll.
    */
-  private ruleProblems: string | null = null;
+  private pollProblems: string | null = null;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -138,19 +149,25 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
       let checking = false;
       try {
         const submitted = await this.poller.poll(this.pause.signal);
+        // Its own last round still holds the lock (a retry sooner than half a period): no instance
+        // polls meanwhile, and a login check's success made a poll failing on every rule look ready.
+        if (submitted === NOT_DUE) {
+          await this.waitFor(this.backoffOf(failures, false, 0));
+          continue;
+        }
         if (submitted === null) {
           // Another instance's turn: its poll says nothing of this one's login, key or way to Odoo.
           checking = true;
           await this.odoo.checkLogin();
         } else {
           this.metrics.polled(submitted);
-          this.ruleProblems = null;
+          this.pollProblems = null;
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString(), polledBy: INSTANCE });
         }
-        this.own = { reachable: this.ruleProblems === null, lastError: this.ruleProblems, checkedAt: new Date().toISOString() };
+        this.own = { reachable: this.pollProblems === null, lastError: this.pollProblems, checkedAt: new Date().toISOString() };
         // Odoo answers this instance: no backoff. Rules that failed in its last poll still fail as far as it knows.
         failures = 0;
-        if (this.ruleProblems === null) {
+        if (this.pollProblems === null) {
           if (this.loggedFailure !== undefined)
             this.logger.info({ failedPolls }, checking ? 'checking the login to Odoo works again (another instance polls)' : 'polling Odoo works again');
           failedPolls = 0;
@@ -165,10 +182,12 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         if (partial) {
           this.metrics.polled(error.submitted);
           failures = 0;
-        } else failures++;
+        }
+        // A login check is no poll: a failed one does not grow the poll's backoff (nor waits past a period, backoffOf).
+        else if (!checking) failures++;
         failedPolls++;
         const message = error instanceof Error ? error.message : String(error);
-        if (partial) this.ruleProblems = message;
+        if (partial || (!checking && !loginCheckTells(error))) this.pollProblems = message;
         this.own = { reachable: false, lastError: message, checkedAt: new Date().toISOString() };
         if (!checking) {
           this.metrics.pollFailed();
@@ -191,12 +210,24 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         } else
           this.logger.debug({ reason: message, failures: failedPolls }, checking ? 'checking the login to Odoo failed again' : 'polling Odoo failed again');
       }
-      const backoff = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
-      // A rate-limited Odoo asked for a wait: polling before it only prolongs the limit.
-      const wait = Math.max(backoff, retryAfterMs);
-      // timers/promises drops its abort listener when the wait ends: one added per wait and left on the
-      // signal piled up a listener per poll (MaxListenersExceededWarning after ten).
-      await sleep(wait, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      await this.waitFor(this.backoffOf(failures, checking, retryAfterMs));
     }
+  }
+
+  /**
+   * How long to wait before the next round, after `failures` polls that failed in a row. After a
+   * login check (another instance's turn), at most ODOO_POLL_MS: a standby's failed checks doubled
+   * its wait up to 5 minutes, and after an outage its readiness came back that much later.
+   */
+  private backoffOf(failures: number, checking: boolean, retryAfterMs: number): number {
+    const backoff = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
+    // A rate-limited Odoo asked for a wait: polling before it only prolongs the limit.
+    return Math.max(checking ? Math.min(backoff, this.env.ODOO_POLL_MS) : backoff, retryAfterMs);
+  }
+
+  private async waitFor(ms: number): Promise<void> {
+    // timers/promises drops its abort listener when the wait ends: one added per wait and left on the
+    // signal piled up a listener per poll (MaxListenersExceededWarning after ten).
+    await sleep(ms, undefined, { signal: this.pause.signal }).catch(() => undefined);
   }
 }

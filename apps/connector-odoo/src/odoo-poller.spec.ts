@@ -7,7 +7,7 @@ import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
-import { OdooPoller, OdooPollerOptions } from './odoo-poller';
+import { NOT_DUE, OdooPoller, OdooPollerOptions } from './odoo-poller';
 import { OdooRefusals, recordField } from './odoo-refusals';
 
 const POLL_MS = 200;
@@ -94,6 +94,17 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     const after = await redis.pttl(keys.pollLock);
     expect(after).toBeGreaterThan(0);
     expect(after).toBeLessThanOrEqual(TURN_MS);
+    expect(await second.poll()).toBeNull();
+  });
+
+  it("given a round just made, then this instance's next poll within half a period is not due, and another instance's is its turn to wait", async () => {
+    // A turn long enough that the test's own steps do not outlast it.
+    const first = pollerOf(undefined, undefined, { pollMs: 10_000 });
+    const second = pollerOf(undefined, undefined, { pollMs: 10_000 });
+    // Rules failing (models this fake Odoo lacks) fail the round: one retried sooner than half a period.
+    await expect(first.poll()).rejects.toThrow(/doesn't exist/);
+    // Its own lock was "another instance's turn": a single instance retrying after a failure checked its login instead, and was ready.
+    expect(await first.poll()).toBe(NOT_DUE);
     expect(await second.poll()).toBeNull();
   });
 

@@ -13,6 +13,9 @@ import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
 
+/** What OdooPoller.poll resolves with when its own last round still holds the lock: no round, and not another instance's turn. */
+export const NOT_DUE = 'not due';
+
 /** Records read per search_read. */
 const PAGE = 100;
 
@@ -95,13 +98,16 @@ export class OdooPoller {
   }
 
   /**
-   * One round over every rule; resolves with the missions submitted, or null when it is another
-   * instance's turn. Once `stop` is aborted no further step starts (each could wait out ODOO_TIMEOUT_MS
-   * per call on a hanging Odoo): what is left is the next round's.
+   * One round over every rule; resolves with the missions submitted, null when it is another
+   * instance's turn, or NOT_DUE when this instance still holds the lock from its own last round (a
+   * retry after a failure sooner than half a period): that is no other instance polling, whose turn
+   * the caller checks its login on. Once `stop` is aborted no further step starts (each could wait
+   * out ODOO_TIMEOUT_MS per call on a hanging Odoo): what is left is the next round's.
    */
-  async poll(stop: AbortSignal = new AbortController().signal): Promise<number | null> {
+  async poll(stop: AbortSignal = new AbortController().signal): Promise<number | null | typeof NOT_DUE> {
     this.stopping = stop;
-    if ((await this.redis.set(this.keys.pollLock, this.lockToken, 'PX', this.turnMs, 'NX')) !== 'OK') return null;
+    if ((await this.redis.set(this.keys.pollLock, this.lockToken, 'PX', this.turnMs, 'NX')) !== 'OK')
+      return (await this.redis.get(this.keys.pollLock)) === this.lockToken ? NOT_DUE : null;
     // `{}`: no parent, whatever the caller's context; a poll is work of its own.
     const submitted = await this.tracer
       .inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
