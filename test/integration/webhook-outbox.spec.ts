@@ -873,6 +873,18 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
 
   /** Subscriptions as a process without RING's master key reads them: their secrets do not open. */
   const lackingKeySubscriptions = () => new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(OTHER_MASTER_SECRET), SUBSCRIBED_AT);
+  /** A subscription to mission ends, whose FINISHED deliveries a dispatcher without the master key tried once at `triedAt`, sending nothing. */
+  const triedWithoutKey = async (retry: WebhookDispatcherOptions['retry']) => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const triedAt = Date.now();
+    expect(await dispatcher({ clock: () => triedAt, retry }, lackingKeySubscriptions()).runOnce()).toBe(FINISHED);
+    return { subscription, triedAt };
+  };
+  /** The deliveries of a subscription to mission ends (FINISHED: one page). */
+  const endsOf = async (subscriptionId: string) => (await outbox.list(subscriptionId, { limit: 10 })).items;
+  /** Each of those deliveries matching `fields`. */
+  const eachEnd = (fields: Record<string, unknown>) => Array.from({ length: FINISHED }, () => expect.objectContaining(fields));
 
   /** What lacks the master key: the dispatcher's secrets, or the data keys of the events it opens. */
   const lackingKey: [string, (ring: MasterKeyRing) => Partial<WebhookDispatcherOptions> & { signing?: WebhookSubscriptions }, (id: string) => RegExp][] = [
@@ -1026,14 +1038,10 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
   });
 
   it('given deliveries unsent for most of the retry period for want of the master key, when it comes and their first request answers 503, then they are retried for a whole retry period from that request', async () => {
-    const { subscription } = await subscribe([MISSION_FINISHED]);
-    await runner().catchUp();
     const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
-    const triedAt = Date.now();
+    const { subscription, triedAt } = await triedWithoutKey(retry);
     let now = triedAt;
-    expect(await dispatcher({ clock: () => now, retry }, lackingKeySubscriptions()).runOnce()).toBe(FINISHED);
-    const deliveries = async () => (await outbox.list(subscription.id, { limit: 10 })).items;
-    const each = (fields: Record<string, unknown>) => Array.from({ length: FINISHED }, () => expect.objectContaining(fields));
+    const deliveries = () => endsOf(subscription.id);
 
     // The key is configured 500 ms before the period counted from the first try ends.
     receiver.respond = () => 503;
@@ -1042,7 +1050,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     now = requestedAt;
     expect(await withKey.runOnce()).toBe(FINISHED);
     const first = await deliveries();
-    expect(first).toEqual(each({ status: 'pending', attempts: 1, lastResponseCode: 503 }));
+    expect(first).toEqual(eachEnd({ status: 'pending', attempts: 1, lastResponseCode: 503 }));
     // The wait after a first request (half to all of the first backoff), the unsent tries before it not counted.
     for (const delivery of first) {
       const wait = Date.parse(delivery.nextAttemptAt ?? '') - requestedAt;
@@ -1053,12 +1061,104 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     // Still retried shortly before the period from that request ends (the second wait is 1 to 2 s)...
     now = requestedAt + retry.retryPeriodMs - 5_000;
     expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(each({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
+    expect(await deliveries()).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
     // ...and dead once the next try would come after it.
     now = requestedAt + retry.retryPeriodMs;
     expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(each({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
+    expect(await deliveries()).toEqual(eachEnd({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
     expect(receiver.arrived).toBe(3 * FINISHED);
+  });
+
+  it('given deliveries unsent for want of the master key, when their first request answers 503 but settling it fails and the claim lapses, then the request made again is retried for a whole retry period from the first one, and no longer', async () => {
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
+    const timeoutMs = 2_000;
+    const { subscription, triedAt } = await triedWithoutKey(retry);
+    let now = triedAt;
+    const deliveries = () => endsOf(subscription.id);
+
+    // The key is configured 3 s before the period counted from the first try ends. The first request
+    // reaches the receiver, but Redis fails as it is settled (a failover): its claim lapses.
+    receiver.respond = () => 503;
+    const errors: unknown[] = [];
+    const withKey = dispatcher({ clock: () => now, retry, timeoutMs, disableAfterMs: 86_400_000, onError: (error) => errors.push(error) });
+    const requestedAt = triedAt + retry.retryPeriodMs - 3_000;
+    now = requestedAt;
+    const settling = jest.spyOn(outbox, 'settle').mockRejectedValue(new Error('Connection is closed.'));
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    settling.mockRestore();
+    expect(errors).toEqual(Array.from({ length: FINISHED }, () => new Error('Connection is closed.')));
+    expect(receiver.arrived).toBe(FINISHED);
+
+    // Made again once the claim lapsed, it is the second request, still within the period of the first.
+    now = requestedAt + 2 * timeoutMs + 1;
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await deliveries()).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
+    // The period counts from the first request, not from the claim that made it again: dead at its end.
+    now = requestedAt + retry.retryPeriodMs;
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await deliveries()).toEqual(eachEnd({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
+    expect(receiver.arrived).toBe(3 * FINISHED);
+
+    // Redelivered, it is retried for a whole period again, from its next request.
+    const [redelivered] = await deliveries();
+    await outbox.redeliver(subscription.id, redelivered.id, now, 'test-operator');
+    expect(await withKey.runOnce()).toBe(1);
+    expect(await outbox.get(redelivered.id)).toMatchObject({ status: 'pending', attempts: 4, lastResponseCode: 503 });
+  });
+
+  it('given a try whose claim lapsed without a request (Redis timed out reading the secret) before tries unsent for want of the master key, when the key comes and the first request answers 503, then it is retried for a whole retry period from that request', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
+    const timeoutMs = 2_000;
+    const triedAt = Date.now();
+    let now = triedAt;
+    const lacking = lackingKeySubscriptions();
+    const timingOut = jest.spyOn(lacking, 'secretsInForce').mockRejectedValue(new Error('Command timed out'));
+    const withoutKey = dispatcher({ clock: () => now, retry, timeoutMs, onError: () => undefined }, lacking);
+    expect(await withoutKey.runOnce()).toBe(FINISHED);
+    timingOut.mockRestore();
+    // Claimed again once those claims lapsed: now settled unsent, for want of the key.
+    now += 2 * timeoutMs + 1;
+    expect(await withoutKey.runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', lastError: expect.stringMatching(/^not sent: /) }));
+
+    // The key is configured 500 ms before the period counted from the first try ends.
+    receiver.respond = () => 503;
+    now = triedAt + retry.retryPeriodMs - 500;
+    expect(await dispatcher({ clock: () => now, retry, timeoutMs, disableAfterMs: 86_400_000 }).runOnce()).toBe(FINISHED);
+    expect(receiver.arrived).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', lastResponseCode: 503 }));
+  });
+
+  it('given a claim that lapsed before its first request was made, when another dispatcher has claimed the delivery since, then the first makes no request: the one holding it does', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const timeoutMs = 2_000;
+    let now = Date.now();
+    // Its secrets are read slowly, until the claims have lapsed and been taken over.
+    const slow = new WebhookSubscriptions(redis, webhookKeys, RING, SUBSCRIBED_AT);
+    const secretsInForce = slow.secretsInForce.bind(slow);
+    let allRead: () => void = () => undefined;
+    const reading = new Promise<void>((resolve) => (allRead = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    jest.spyOn(slow, 'secretsInForce').mockImplementation(async (id) => {
+      if (++asked === FINISHED) allRead();
+      await released;
+      return secretsInForce(id);
+    });
+    const late = dispatcher({ clock: () => now, timeoutMs }, slow);
+    const round = late.runOnce();
+    await reading;
+
+    now += 2 * timeoutMs + 1;
+    expect(await dispatcher({ clock: () => now, timeoutMs }).runOnce()).toBe(FINISHED);
+    release();
+    expect(await round).toBe(FINISHED);
+    expect(receiver.arrived).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'delivered', attempts: 2, lastResponseCode: 200 }));
   });
 
   it('given a dispatcher lacking the master key, then brain_webhook_attempts_total counts none of its tries that wait, and each delivery given up unsent at the end of the retry period as dead', async () => {

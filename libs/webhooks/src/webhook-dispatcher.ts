@@ -280,6 +280,8 @@ export class WebhookDispatcher {
   private async attemptOnce(delivery: ClaimedDelivery): Promise<void> {
     try {
       const settlement = await this.send(delivery);
+      // The claim lapsed before its request was made: the dispatcher that holds it now makes it.
+      if (settlement === null) return;
       annotateSpan('brain.webhook.outcome', settlement.outcome);
       const now = this.clock();
       const settled = await this.outbox.settle(delivery, settlement, now);
@@ -300,7 +302,8 @@ export class WebhookDispatcher {
     }
   }
 
-  private async send(delivery: ClaimedDelivery): Promise<Settlement> {
+  /** How the attempt ended, or null when its claim lapsed before the request was made (nothing to settle). */
+  private async send(delivery: ClaimedDelivery): Promise<Settlement | null> {
     const subscription = await this.subscriptions.get(delivery.subscriptionId);
     if (!subscription) return { outcome: 'drop' };
     if (subscription.status === 'disabled') {
@@ -333,6 +336,10 @@ export class WebhookDispatcher {
       return { outcome: 'dead', error: `not sent: the stored event does not open (${error.code})`, notSent: true };
     }
     annotateSpan('url.full', redactedUrl(subscription.url));
+    // Its first request is recorded before it is made (one extra round trip, on that request
+    // only): a request whose settling is lost leaves its claim to lapse, and the one made again
+    // must still be judged from the first (requestPeriodFrom).
+    if (delivery.firstRequestAt === null && !(await this.outbox.beginFirstRequest(delivery))) return null;
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
     if (this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
@@ -365,13 +372,14 @@ export class WebhookDispatcher {
    * back, why in lastError: the error names key ids, never key material), not left to its claim's
    * lapse, which counted an attempt never made and said nothing. It is tried again after the
    * backoff of its tries so far, those that sent nothing included, so the wait grows as for failed
-   * requests; once the retry period ends (from its first try, or its first request if it made
-   * one) it is dead with why, redeliverable when the key is back. The first request it makes gets
-   * a whole retry period of its own (requestPeriodFrom).
+   * requests; once the retry period ends (from its first request if it made one, else from its
+   * first try) it is dead with why, redeliverable when the key is back. The first request it makes
+   * gets a whole retry period of its own (requestPeriodFrom).
    */
   private notSentForNow(delivery: ClaimedDelivery, error: WrongMasterKeyError): Settlement {
     const tries = delivery.attempts - delivery.attemptsAtRedelivery + delivery.unsentTries;
-    const step = nextStep({ error: error.message, retryable: true }, tries, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
+    const periodFrom = delivery.firstRequestAt ?? delivery.firstAttemptAt;
+    const step = nextStep({ error: error.message, retryable: true }, tries, periodFrom, this.clock(), this.options.retry, delivery.id);
     markSpanFailed(error);
     const why = `not sent: ${error.message}`;
     return step.kind === 'retry' ? { outcome: 'retry', at: step.at, error: why, notSent: true } : { outcome: 'dead', error: why, notSent: true };

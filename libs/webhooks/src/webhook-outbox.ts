@@ -15,6 +15,10 @@ enum RedeliverCode {
   NotFound = 1,
   Pending = 2,
 }
+enum RequestCode {
+  Recorded = 0,
+  Lapsed = 1,
+}
 
 const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-3');
@@ -33,6 +37,7 @@ const SCAN_BATCH = 100;
 const PRUNE_BATCH = 100;
 const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-8', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
 const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-4', { constants: { CODE: luaEnum(RedeliverCode) } });
+const beginRequestScript = new LuaScript(LUA_DIR, 'begin-webhook-request-1', { constants: { CODE: luaEnum(RequestCode) } });
 /** Entries of a subscription's delivery list one sweep checks for a delivery that is gone. */
 const SWEEP_ENTRIES = 100;
 const sweepScript = new LuaScript(LUA_DIR, 'sweep-webhook-deliveries-3', { constants: { SWEEP: { entries: SWEEP_ENTRIES, dead: PRUNE_BATCH } } });
@@ -113,13 +118,22 @@ export interface ClaimedDelivery {
   subscriptionId: string;
   missionId: string;
   body: string;
-  /** This attempt's number (1-based), of every request made for it. */
+  /**
+   * This attempt's number (1-based), of every request made for it, and of every claim that lapsed
+   * unsettled (which may have made one): no sign of whether a request was made (firstRequestAt is).
+   */
   attempts: number;
   /**
-   * When its retry period counts from (ms): its first request's claim once one was made, else its
-   * first try's (a try that sent nothing included). See requestPeriodFrom.
+   * Its first try's claim (ms) since it was written or redelivered, a try that sent nothing
+   * included: the retry period of a delivery that never sends counts from it.
    */
   firstAttemptAt: number;
+  /**
+   * Its first request's claim (ms) since it was written or redelivered, recorded before that request
+   * was made (WebhookOutbox.beginFirstRequest), or null when none was: the retry period of its
+   * requests counts from it (requestPeriodFrom).
+   */
+  firstRequestAt: number | null;
   /** When this claim was made (ms, the claim's `now`). */
   claimedAt: number;
   /** Its attempts when it was last redelivered (0 = never): its backoff starts over from there. */
@@ -178,13 +192,14 @@ function endpointVerdict(settlement: Settlement): '1' | '0' | '' {
 
 /**
  * When the retry period of a request made under this claim counts from. WEBHOOK_RETRY_PERIOD_SECONDS
- * runs from the first attempt, and attempts are requests: for the first request since the delivery
- * was written or redelivered, that is this claim, however long tries that sent nothing (a master
- * key this process lacked) went before it, which would otherwise have used up the period its
- * retries get. Later requests count from the first one's claim, which its settling stored.
+ * runs from the first attempt, and attempts are requests: from the first request made since the
+ * delivery was written or redelivered, as recorded before it was made, or, when none was, this
+ * claim, whose request is the first. Tries that sent nothing before it (a master key this process
+ * lacked), or whose claims lapsed before a request, would otherwise have used up the period its
+ * retries get.
  */
 export function requestPeriodFrom(delivery: ClaimedDelivery): number {
-  return delivery.attempts - delivery.attemptsAtRedelivery === 1 ? delivery.claimedAt : delivery.firstAttemptAt;
+  return delivery.firstRequestAt ?? delivery.claimedAt;
 }
 
 export class DeliveryNotFoundError extends Error {
@@ -256,7 +271,7 @@ export class WebhookOutbox {
       ],
     )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
-    for (let i = 0; i + 7 < flat.length; i += 8) {
+    for (let i = 0; i + 8 < flat.length; i += 9) {
       claimed.push({
         id: String(flat[i]),
         subscriptionId: String(flat[i + 1]),
@@ -266,6 +281,7 @@ export class WebhookOutbox {
         firstAttemptAt: Number(flat[i + 5]),
         attemptsAtRedelivery: Number(flat[i + 6]),
         unsentTries: Number(flat[i + 7]),
+        firstRequestAt: flat[i + 8] === '' ? null : Number(flat[i + 8]),
         claimedAt: now,
         claim,
       });
@@ -293,7 +309,6 @@ export class WebhookOutbox {
       this.keys.deliveryPrefix,
       'notSent' in settlement ? '1' : '',
       delivery.missionId,
-      requestPeriodFrom(delivery),
     ];
     const keys = [
       this.keys.delivery(delivery.id),
@@ -309,6 +324,17 @@ export class WebhookOutbox {
     if (code === SettleCode.Stale) return null;
     if (code === SettleCode.Dropped || settlement.outcome === 'drop') return { outcome: 'drop' };
     return { outcome: settlement.outcome, failingSince: Number(failingSince ?? 0) };
+  }
+
+  /**
+   * Records that the first request of a delivery claimed without one (firstRequestAt null) is about
+   * to be made, under `delivery`'s claim, from its claim's time (begin-webhook-request-1.lua): one
+   * made whose settling is lost, its claim lapsing, is still the first. False when the claim lapsed
+   * and another dispatcher holds it: nothing is recorded, and the request is that one's to make.
+   */
+  async beginFirstRequest(delivery: ClaimedDelivery): Promise<boolean> {
+    const code = await beginRequestScript.run(this.redis, [this.keys.delivery(delivery.id)], [delivery.claim, delivery.claimedAt]);
+    return code === RequestCode.Recorded;
   }
 
   /** Due again now, with the same webhook-id, as `actor` asked; throws DeliveryNotFoundError or DeliveryPendingError. */

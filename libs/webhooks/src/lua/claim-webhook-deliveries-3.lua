@@ -23,13 +23,16 @@
   ARGV[10+2n..] subscription id, its receiver: pairs; a subscription not named is a receiver of its own
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
-  first attempt (ms: the first claim's now, set here; settle-webhook-delivery-8.lua moves it to
-  the first request's claim once one is made, so tries that sent nothing before it do not shorten
-  its retry period), attempts when it was last redelivered (0 = never; its backoff and retry
-  period count from there, redeliver-webhook-delivery-4.lua), tries retried without sending
-  anything since the last request made (0 = none; they add to its backoff, not to its attempts).
+  first try (ms: the first claim's now since it was written or redelivered, set here: the retry
+  period of a delivery that sends nothing counts from it), attempts when it was last redelivered
+  (0 = never; its backoff and retry period count from there, redeliver-webhook-delivery-4.lua),
+  tries retried without sending anything since the last request made (0 = none; they add to its
+  backoff, not to its attempts), first request ('' = none made since it was written or
+  redelivered: the claim of the first request, which begin-webhook-request-1.lua records before
+  that request is made; the retry period of its requests counts from it).
   The attempt is counted here, before it is made; settle-webhook-delivery-8.lua takes it back when
-  nothing was sent.
+  nothing was sent. A claim that lapses unsettled keeps it, so the attempts do not tell whether a
+  request was made: the first request field does.
 
   Shares: a due delivery of a subscription whose receiver has ARGV[7] attempts in flight (those
   given in ARGV[10..] and those claimed here) is passed over, so a receiver that never answers holds
@@ -86,7 +89,7 @@ for _, id in ipairs(ids) do
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
     redis.call('HSET', key, 'claim', ARGV[5])
-    local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery', 'unsentTries')
+    local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery', 'unsentTries', 'firstRequestAt')
     local queueName = subscription .. ':' .. fields[1]
     if redis.call('LINDEX', ARGV[6] .. queueName, 0) == id then redis.call('HSET', KEYS[3], id, queueName) end
     table.insert(claimed, id)
@@ -97,6 +100,7 @@ for _, id in ipairs(ids) do
     table.insert(claimed, fields[3])
     table.insert(claimed, fields[4] or '0')
     table.insert(claimed, fields[5] or '0')
+    table.insert(claimed, fields[6] or '')
   end
 end
 

@@ -1,8 +1,9 @@
 --[[
   Sends a delivered or dead delivery again (an operator's redeliver): it becomes pending and due
   now, with the same webhook-id, outside its mission's queue (the operator asked for it now);
-  it is retried as a new delivery would be: the retry period starts again from its next attempt,
-  and so does the backoff, from the attempts it had made (kept as attemptsAtRedelivery; the claim
+  it is retried as a new delivery would be: the retry period starts again from its next try (its
+  first try's and first request's times are deleted, for the next claim and request to set), and
+  so does the backoff, from the attempts it had made (kept as attemptsAtRedelivery; the claim
   counts its backoff from there; tries that sent nothing before it count no more). Its attempts
   keep counting the requests made.
 
@@ -28,7 +29,7 @@ redis.call('PERSIST', KEYS[1])
 local attempts = redis.call('HGET', KEYS[1], 'attempts') or '0'
 redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redeliveredBy', ARGV[3], 'redeliveredAt', ARGV[2],
   'attemptsAtRedelivery', attempts)
-redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt', 'unsentTries')
+redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'firstRequestAt', 'deliveredAt', 'deadAt', 'unsentTries')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])

@@ -38,12 +38,6 @@
            missing) counts a try in unsentTries, which its backoff adds to its attempts so the wait
            grows as for failed requests; a request made clears it
   ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
-  ARGV[15] when the retry period of a request made counts from (ms; stored as firstAttemptAt when
-           a request was made): the first request's claim time, given again at each later one
-           (requestPeriodFrom, webhook-outbox.ts). Tries that sent nothing before the first request
-           (the claim set firstAttemptAt at the first of them) so do not shorten the period its
-           requests are retried for; a delivery that sends nothing keeps its first try's time, and
-           is dead once that is past the period
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
   the subscription that died longer ago than that (pruneDeadList, includes/delivery-lists.lua, with
@@ -84,7 +78,7 @@ if ARGV[13] == '1' then
   redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
   if outcome == 'retry' then redis.call('HINCRBY', KEYS[1], 'unsentTries', 1) end
 else
-  redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now, 'firstAttemptAt', ARGV[15])
+  redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
   redis.call('HDEL', KEYS[1], 'unsentTries')
 end
 if ARGV[9] == '1' then
