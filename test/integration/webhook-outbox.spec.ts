@@ -1310,6 +1310,49 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 
+  it('given a URL the target policy refuses once its host resolves, when the dispatcher stops while it resolves, then its deliveries are dead refused with no attempt counted: no request was made', async () => {
+    const { subscription } = await subscriptions.create(
+      { url: 'http://hooks.example.test:8080/in', eventTypes: [MISSION_FINISHED], description: '' },
+      'test-operator',
+    );
+    await runner().catchUp();
+    // The host resolves to a private address, but only once the dispatcher has stopped.
+    let asked = 0;
+    let allAsked: () => void = () => undefined;
+    const resolving = new Promise<void>((resolve) => (allAsked = resolve));
+    let answer: (addresses: string[]) => void = () => undefined;
+    const answered = new Promise<string[]>((resolve) => (answer = resolve));
+    const resolveHost = () => {
+      if (++asked === FINISHED) allAsked();
+      return answered;
+    };
+    const outcomes: string[] = [];
+    const stopping = new WebhookDispatcher(outbox, subscriptions, new WebhookSender(new TargetUrlPolicy('', false, resolveHost), 2_000), {
+      retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
+      disableAfterMs: 60_000,
+      timeoutMs: 2_000,
+      perReceiver: FINISHED,
+      onAttempt: (outcome) => outcomes.push(outcome),
+    });
+    running.push(stopping);
+    const round = stopping.runOnce();
+    await resolving;
+    const stopped = stopping.stop();
+    answer(['10.0.0.7']);
+    expect(await round).toBe(FINISHED);
+    await stopped;
+
+    expect(await endsOf(subscription.id)).toEqual(
+      eachEnd({
+        status: 'dead',
+        attempts: 0,
+        lastAttemptAt: null,
+        lastError: expect.stringMatching(/^refused: url host hooks\.example\.test resolves to 10\.0\.0\.7/),
+      }),
+    );
+    expect(outcomes).toEqual(Array(FINISHED).fill('dead'));
+  });
+
   it("property: whatever the receiver answers, each mission's events are attempted in log order, and each ends delivered or dead", async () => {
     const answers = fc.array(fc.constantFrom(200, 200, 204, 500, 503, 429, 404, 410), { minLength: 1, maxLength: 60 });
     await fc.assert(

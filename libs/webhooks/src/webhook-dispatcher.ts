@@ -341,15 +341,16 @@ export class WebhookDispatcher {
     // must still be judged from the first (requestPeriodFrom).
     if (delivery.firstRequestAt === null && !(await this.outbox.beginFirstRequest(delivery))) return null;
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
-    if (this.abort.signal.aborted)
-      return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     if ('notSent' in result) {
       // Refused by the target policy before any request: dead with why, as an endpoint disabled is,
-      // but no attempt counted and nothing said of the endpoint's failure clock.
+      // but no attempt counted and nothing said of the endpoint's failure clock. So too when the
+      // dispatcher stopped while the host resolved: no request was made for the abort to cut short.
       annotateSpan('error.type', 'refused');
       markSpanError(result.error);
       return { outcome: 'dead', error: result.error, notSent: true };
     }
+    if (this.abort.signal.aborted)
+      return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     // A redelivered delivery is retried as a new one: its backoff counts the attempts since the redelivery.
     const attempt = delivery.attempts - delivery.attemptsAtRedelivery;
     const step = nextStep(result, attempt, requestPeriodFrom(delivery), this.clock(), this.options.retry, delivery.id);
