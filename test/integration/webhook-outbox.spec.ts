@@ -885,6 +885,11 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
   const endsOf = async (subscriptionId: string) => (await outbox.list(subscriptionId, { limit: 10 })).items;
   /** Each of those deliveries matching `fields`. */
   const eachEnd = (fields: Record<string, unknown>) => Array.from({ length: FINISHED }, () => expect.objectContaining(fields));
+  /** brain_webhook_attempts_total in `registry`, by outcome. */
+  const attemptsCounted = async (registry: Registry) => {
+    const values = (await registry.getSingleMetric('brain_webhook_attempts_total')?.get())?.values ?? [];
+    return Object.fromEntries(values.map(({ labels, value }) => [String(labels.outcome), value]));
+  };
 
   /** What lacks the master key: the dispatcher's secrets, or the data keys of the events it opens. */
   const lackingKey: [string, (ring: MasterKeyRing) => Partial<WebhookDispatcherOptions> & { signing?: WebhookSubscriptions }, (id: string) => RegExp][] = [
@@ -1166,10 +1171,6 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await runner().catchUp();
     const registry = new Registry();
     const metrics = new WebhookMetrics(registry, redis, keys, outbox);
-    const counted = async () => {
-      const values = (await registry.getSingleMetric('brain_webhook_attempts_total')?.get())?.values ?? [];
-      return Object.fromEntries(values.map(({ labels, value }) => [String(labels.outcome), value]));
-    };
     const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 10_000 };
     let now = Date.now();
     // As the intake wires it (WebhookHost).
@@ -1183,7 +1184,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     // Several tries each, none a request: only the deaths are counted.
     expect(tries).toBeGreaterThan(2 * FINISHED);
     expect(receiver.arrived).toBe(0);
-    expect(await counted()).toEqual({ dead: FINISHED });
+    expect(await attemptsCounted(registry)).toEqual({ dead: FINISHED });
   });
 
   it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {
@@ -1308,6 +1309,22 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     dispatcher().start();
     await waitFor(async () => (await outbox.get(aborted.id))?.status === 'delivered', { timeoutMs: 20_000, what: 'the aborted delivery after the restart' });
     expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('given a request cut short by a stopping dispatcher, then brain_webhook_attempts_total counts it under no outcome, while the delivery counts the attempt', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    receiver.respond = () => new Promise<number>(() => undefined);
+    await runner().catchUp();
+    const registry = new Registry();
+    const metrics = new WebhookMetrics(registry, redis, keys, outbox);
+    const stopping = dispatcher({ timeoutMs: 60_000, onAttempt: (outcome) => metrics.attempt(outcome) });
+    stopping.start();
+    await waitFor(async () => receiver.arrived === FINISHED, { timeoutMs: 10_000, what: 'every request to arrive' });
+
+    await stopping.stop();
+    // The requests arrived, so the deliveries count them; the receiver failed none, so the metric does not.
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 1, lastError: 'attempt aborted: the dispatcher stopped' }));
+    expect(await attemptsCounted(registry)).toEqual({ dead: 0 });
   });
 
   it('given a URL the target policy refuses once its host resolves, when the dispatcher stops while it resolves, then its deliveries are dead refused with no attempt counted: no request was made', async () => {

@@ -71,9 +71,10 @@ export interface WebhookDispatcherOptions {
    */
   openBody?: (body: string) => Promise<string>;
   /**
-   * Each request settled (delivered, retry, dead), and each delivery that died or was dropped
-   * without one; a try that sent nothing and is tried again (a master key this process lacks) is
-   * none, since nothing was attempted and nothing given up.
+   * Each request settled (delivered, a failed one retry, dead), and each delivery that died or was
+   * dropped without one. A try that sent nothing and is tried again (a master key this process
+   * lacks), and a request cut short by stop() and due again at once, are none: nothing was given
+   * up, and the receiver failed nothing.
    */
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
@@ -288,7 +289,8 @@ export class WebhookDispatcher {
       if (settled === null) return;
       // Deleted while the attempt was in flight: dropped, not a death (or a success) of a live subscription.
       if (settled.outcome !== settlement.outcome) annotateSpan('brain.webhook.outcome', settled.outcome);
-      if (!(settled.outcome === 'retry' && 'notSent' in settlement)) this.options.onAttempt?.(settled.outcome);
+      // A retry is a failed request; one that sent nothing, or was cut short by stop(), is none.
+      if (settled.outcome !== 'retry' || endpointFailed(settlement)) this.options.onAttempt?.(settled.outcome);
       if (settled.outcome === 'drop') return;
       // Only a request that failed: the clock it reads may have been started by failures before the
       // endpoint recovered, and one that made no request cannot tell.

@@ -14,7 +14,7 @@ export class WebhookMetrics {
   constructor(registry: Registry, redis: RedisConnection, keys: KeyLayout, outbox: WebhookOutbox) {
     this.attempts = new Counter({
       name: 'brain_webhook_attempts_total',
-      help: 'Webhook requests this instance settled, by outcome (delivered, retry, dead), and deliveries given up (dead) or dropped (drop) without one; a try that sent nothing and waits is none',
+      help: 'Webhook requests this instance settled, by outcome (delivered, retry: failed, dead), and deliveries given up (dead) or dropped (drop) without one; a try that sent nothing and waits, or a request cut short by a shutdown, is none',
       labelNames: ['outcome'],
       registers: [registry],
     });
