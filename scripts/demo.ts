@@ -390,7 +390,7 @@ async function main(argv: string[]): Promise<number> {
         `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis: ` +
           `delete them afterwards with ${purge}).\n` +
           `This run's operator API key (missions and the dead-letter queue, ${base}/api/dlq): ${apiKey}\n` +
-          `The operator console: ${base}/console (sign in with that key).\n` +
+          `The operator console: ${base}/console/ (sign in with that key).\n` +
           `Send it as Authorization: Bearer <key>; it is valid until the demo stops. Press Ctrl-C to stop.`,
       );
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));

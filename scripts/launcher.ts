@@ -122,7 +122,7 @@ export function readyMessage(ports: Record<ServiceName, number>, services: reado
   if (!services.includes('intake')) return `Ready: ${services.map((name) => `${name} on port ${ports[name]}`).join(', ')}`;
   const base = `http://${localHostFor(env.LISTEN_HOST, 'localhost')}:${ports.intake}`;
   const key = env.API_KEYS?.trim() ? 'one of API_KEYS' : `the operator key in ${keyFile}`;
-  return `Ready: API ${base}/api, docs ${base}/docs, console ${base}/console; send Authorization: Bearer <key> with ${key}`;
+  return `Ready: API ${base}/api, docs ${base}/docs, console ${base}/console/; send Authorization: Bearer <key> with ${key}`;
 }
 
 /** How long the services get to be ready at least; more when REDIS_STARTUP_TIMEOUT_MS is longer (readyTimeoutMs). */

@@ -99,7 +99,7 @@ describe('readyMessage', () => {
 
   it('given no API_KEYS, then it points to the local operator key file', () => {
     expect(readyMessage(ports, all, {}, '.data/api-key')).toBe(
-      'Ready: API http://localhost:8080/api, docs http://localhost:8080/docs, console http://localhost:8080/console; send Authorization: Bearer <key> with the operator key in .data/api-key',
+      'Ready: API http://localhost:8080/api, docs http://localhost:8080/docs, console http://localhost:8080/console/; send Authorization: Bearer <key> with the operator key in .data/api-key',
     );
   });
 

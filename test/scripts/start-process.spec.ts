@@ -648,7 +648,7 @@ describe('the services and npm start as processes', () => {
     const ready = await readyLine(start);
     expect(ready).toMatch(
       new RegExp(
-        `^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs, console http://localhost:${port}/console; send Authorization: Bearer <key> with one of API_KEYS$`,
+        `^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs, console http://localhost:${port}/console/; send Authorization: Bearer <key> with one of API_KEYS$`,
       ),
     );
     for (const offset of [0, 1, 2, 3]) {
