@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { findFreePort, portIsFree } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE } from '@app/runtime';
-import { deleteKeysByPrefix, FakeOdooServer, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, VanishingProxy, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem, launcherCheckedVariables } from '../../scripts/launcher';
 import { oneMissionFixtures } from '../support/demo-fixtures';
@@ -430,6 +430,37 @@ describe('the services and npm start as processes', () => {
     } finally {
       checkout.remove();
       await deleteKeysByPrefix(redis, rotatedPrefix);
+    }
+  });
+
+  // It used to crash with ioredis's MaxRetriesPerRequestError, a stack and exit 1, some 35 s later.
+  it('given no master key configured and Redis gone while the intake looks for data keys, then it exits 69 naming REDIS_URL, without a stack, and generates none', async () => {
+    const { hostname, port } = new URL(redisUrl());
+    // Past the wait for Redis at start: gone at the check's first read.
+    const proxy = new VanishingProxy({ host: hostname, port: Number(port || 6379) }, /hrandfield/i);
+    await proxy.start();
+    const checkout = linkedCheckout();
+    try {
+      const intake = run(checkout.script('dist/apps/intake/src/main.js'), {
+        ...baseEnv(),
+        REDIS_URL: proxy.url,
+        REDIS_STARTUP_TIMEOUT_MS: '1000',
+        KEY_PREFIX: testKeyPrefix('start-process-master-key-check'),
+        PORT: '0',
+        DATA_KEY_SECRET: '',
+        DATA_KEY_FILE: '',
+      });
+      running.push(intake.child);
+
+      expect(await intake.exited).toBe(69);
+      expect(intake.stderr).toContain(
+        `intake: cannot reach Redis at redis://127.0.0.1:${proxy.port} within 1 s (connect ECONNREFUSED 127.0.0.1:${proxy.port}); check REDIS_URL`,
+      );
+      expect(intake.stderr.join('\n')).not.toMatch(/generated a local master key|^\s+at /m);
+      expect(existsSync(checkout.dataKeyFile)).toBe(false);
+    } finally {
+      checkout.remove();
+      await proxy.stop();
     }
   });
 

@@ -1,7 +1,16 @@
 import 'reflect-metadata';
 import './instrumentation';
 import { ConfigError, EXIT_CONFIG, loadEnvironment } from '@app/config';
-import { exitOnConfigError, handedPortVariable, limitHeapGrowth, listenOrExit, redisOrExit, reportListening, stopWhenLauncherGoes } from '@app/runtime';
+import {
+  exitOnConfigError,
+  exitOnStartFailure,
+  handedPortVariable,
+  limitHeapGrowth,
+  listenOrExit,
+  redisOrExit,
+  reportListening,
+  stopWhenLauncherGoes,
+} from '@app/runtime';
 import { createConnectorApp } from './connector-app';
 import { CONNECTOR } from './connector-keys';
 import { loadOdooMapping, OdooMapping } from './odoo-mapping';
@@ -29,7 +38,8 @@ async function main(): Promise<void> {
   await redisOrExit(CONNECTOR, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   // Stored data keys under a master key it lacks (MasterKeyGuard), or with none set (checkLocalMasterKey): one line and exit 78, as for a bad variable.
-  const app = await createConnectorApp(env, mapping).catch(exitOnConfigError(CONNECTOR));
+  // Redis lost during checkLocalMasterKey's read: one line and exit 69, as when it is not there at start.
+  const app = await createConnectorApp(env, mapping).catch(exitOnStartFailure(CONNECTOR));
   app.enableShutdownHooks([], { useProcessExit: true });
   // As the services: a taken port is one line naming the variable to set (PORT, or CONNECTOR_PORT
   // under the launcher, which names it in PORT_VARIABLE) and exit 1, not an unhandled rejection.

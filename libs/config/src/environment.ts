@@ -48,7 +48,8 @@ export class Environment {
 
   /**
    * How long a service waits at start for Redis to answer before it exits (69): long enough for a
-   * Redis started beside it, short enough that a wrong address is reported, not waited on.
+   * Redis started beside it, short enough that a wrong address is reported, not waited on. As long
+   * for a start-up read's answer should Redis go away after it did answer (readAtStart).
    */
   @Expose()
   @Type(() => Number)

@@ -3,6 +3,7 @@ import { ConfigError, redisUrlDatabase } from '@app/config';
 import { redactUrl } from './embedded-redis';
 import { createRedisConnection, RedisConnection, RedisTarget } from './redis-connection';
 import { isSelectRefusal, wrongDatabase } from './redis-database';
+import { isRedisUnreachable } from './redis-reachability';
 
 /**
  * Redis did not answer within the start-up wait: no configuration error (78) but a service that is
@@ -57,9 +58,8 @@ async function isClusterNode(connection: RedisConnection): Promise<boolean> {
  * the service would read and write another deployment's keys. Nothing here reads or writes a key.
  */
 export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
-  const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
-  const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
-  const where = cluster ? `the Redis Cluster at ${target.REDIS_CLUSTER_NODES}` : `Redis at ${redactUrl(target.REDIS_URL)}`;
+  const named = namedTarget(target);
+  const { cluster, variable, where } = named;
   const seconds = Math.round(options.timeoutMs / 1_000);
   // A Cluster client selects no database, and the configuration refuses REDIS_URL naming one beside REDIS_CLUSTER_NODES.
   const database = cluster ? 0 : redisUrlDatabase(target.REDIS_URL, variable);
@@ -73,16 +73,13 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
       selectRefusal = error.message;
       return;
     }
-    // A cluster's own error only says that no node answered; the last node's says why.
-    const why = error.lastNodeError?.message ?? error.message;
+    const why = failureReason(error);
     if (reason === undefined) options.log(`waiting for ${where} (${why}), up to ${seconds} s`);
     reason = why;
   });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeoutMs)));
   try {
-    const outcome = await Promise.race([connection.ping().then(() => 'ready' as const), deadline]);
-    if (outcome === 'timeout') throw new RedisUnavailableError(`cannot reach ${where} within ${seconds} s (${reason ?? 'no answer'}); check ${variable}`);
+    const outcome = await withinMs(connection.ping(), options.timeoutMs);
+    if (outcome === 'timeout') throw unavailable(named, reason, options.timeoutMs);
     // A client for one server gets MOVED for most keys from a cluster node, and the first keyed
     // command of the start would crash on it: a variable to fix (78), which waiting would not.
     if (!cluster && (await isClusterNode(connection))) {
@@ -98,9 +95,70 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
     if (error instanceof RedisUnavailableError || error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ReplyError) throw new ConfigError([`${variable}: ${where} refused the connection: ${message}`]);
-    throw new RedisUnavailableError(`cannot reach ${where} (${message}); check ${variable}`);
+    throw unavailable(named, message);
+  } finally {
+    connection.disconnect();
+  }
+}
+
+/**
+ * A start-up step's own reads (`read`) on `connection`, a connection of its own made once
+ * waitForRedis has let the start go on (checkLocalMasterKey): Redis lost before or during them
+ * ends the start as waitForRedis ends it, with a RedisUnavailableError (exit 69), once ioredis gives
+ * the commands up (maxRetriesPerRequest reconnects, about 30 s) or once `timeoutMs` (the start-up
+ * wait, REDIS_STARTUP_TIMEOUT_MS) passes without their answer, whichever comes first: a command
+ * sent just before a drop waits to be resent however long Redis is away. A blip is waited
+ * through, as the commands are resent on the reconnect. What Redis answered with an error, and any
+ * other error, is thrown as it is.
+ */
+export async function readAtStart<T>(connection: RedisConnection, target: RedisTarget, timeoutMs: number, read: () => Promise<T>): Promise<T> {
+  const named = namedTarget(target);
+  let reason: string | undefined;
+  const noteReason = (error: Error) => (reason = failureReason(error));
+  connection.on('error', noteReason);
+  try {
+    const outcome = await withinMs(read(), timeoutMs);
+    if (outcome === 'timeout') throw unavailable(named, reason, timeoutMs);
+    return outcome.value;
+  } catch (error) {
+    if (error instanceof RedisUnavailableError || !isRedisUnreachable(error)) throw error;
+    throw unavailable(named, error instanceof Error ? error.message : String(error));
+  } finally {
+    connection.off('error', noteReason);
+  }
+}
+
+/** How the start-up lines name a target: where Redis is (the password masked), and the variable to check. */
+interface NamedTarget {
+  cluster: boolean;
+  variable: 'REDIS_URL' | 'REDIS_CLUSTER_NODES';
+  where: string;
+}
+
+function namedTarget(target: RedisTarget): NamedTarget {
+  const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
+  if (cluster) return { cluster, variable: 'REDIS_CLUSTER_NODES', where: `the Redis Cluster at ${target.REDIS_CLUSTER_NODES}` };
+  return { cluster, variable: 'REDIS_URL', where: `Redis at ${redactUrl(target.REDIS_URL)}` };
+}
+
+/** Why a connection failed: a cluster's own error only says that no node answered; the last node's says why. */
+function failureReason(error: Error & { lastNodeError?: Error }): string {
+  return error.lastNodeError?.message ?? error.message;
+}
+
+/** Redis not reached, and why; `withinMs` when the wait for it ran out. */
+function unavailable({ where, variable }: NamedTarget, why: string | undefined, withinMs?: number): RedisUnavailableError {
+  const within = withinMs === undefined ? '' : ` within ${Math.round(withinMs / 1_000)} s`;
+  return new RedisUnavailableError(`cannot reach ${where}${within} (${why ?? 'no answer'}); check ${variable}`);
+}
+
+/** `work`'s value, or 'timeout' when it has not settled within `ms` (its rejection, if later, is then ignored). */
+async function withinMs<T>(work: Promise<T>, ms: number): Promise<{ value: T } | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([work.then((value) => ({ value })), deadline]);
   } finally {
     clearTimeout(timer);
-    connection.disconnect();
   }
 }

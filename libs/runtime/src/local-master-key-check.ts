@@ -1,6 +1,6 @@
 import { Environment } from '@app/config';
 import { GuestDataKeys, localMasterKeyToGenerate, sampledMasterKeyIds } from '@app/guest-data';
-import { closeConnection, createRedisConnection } from '@app/redis';
+import { closeConnection, createRedisConnection, readAtStart } from '@app/redis';
 import { logRedisError } from './core.module';
 import { MasterKeyNotSetError } from './master-key-not-set-error';
 import { localDataDir } from './repo-file';
@@ -17,14 +17,17 @@ import { localDataDir } from './repo-file';
  * what that check reads (sampledMasterKeyIds: one key per subject-key hash, so each goes to its
  * own node of a Redis Cluster), on a connection of its own. A process configured with a key, or
  * that finds the file, does not connect: in one process the first service to start looks, and
- * the others find the key it generated.
+ * the others find the key it generated. Redis lost before or during the read (the wait for it at
+ * start is over by then) is a RedisUnavailableError past REDIS_STARTUP_TIMEOUT_MS (readAtStart):
+ * exit 69, as when Redis is not there at all, where the client's error used to crash the start.
  */
 export async function checkLocalMasterKey(env: Environment, name: string, dataDir = localDataDir()): Promise<void> {
   const localKeyFile = localMasterKeyToGenerate(env, dataDir);
   if (!localKeyFile) return;
   const redis = createRedisConnection(env, { name: `${name}-master-key-check`, log: logRedisError });
   try {
-    const wrappedUnder = await sampledMasterKeyIds(redis, new GuestDataKeys(env.KEY_PREFIX));
+    const keys = new GuestDataKeys(env.KEY_PREFIX);
+    const wrappedUnder = await readAtStart(redis, env, env.REDIS_STARTUP_TIMEOUT_MS, () => sampledMasterKeyIds(redis, keys));
     if (wrappedUnder.length > 0) throw new MasterKeyNotSetError(env.KEY_PREFIX, wrappedUnder, localKeyFile);
   } finally {
     await closeConnection(redis);

@@ -141,7 +141,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   await redisOrExit(definition.name, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
-  const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
+  const app = await createServiceApp(definition, env).catch(exitOnStartFailure(definition.name));
   // The launcher hands each service PORT, but a person set ORCHESTRATOR_PORT (or PORT+1): PORT_VARIABLE names that one.
   await listenOrExit(definition.name, app, port, handedPortVariable(process.env), env.LISTEN_HOST, { listening: () => reportListening(definition.name) });
 }
@@ -184,8 +184,8 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   for (const [i, definition] of definitions.entries()) {
     const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(async (error: unknown) => {
       // The services started before this one stop first, as when a port is taken.
-      if (error instanceof ConfigError) await closeServiceApps(apps);
-      return exitOnConfigError(definition.name)(error);
+      if (error instanceof ConfigError || error instanceof RedisUnavailableError) await closeServiceApps(apps);
+      return exitOnStartFailure(definition.name)(error);
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
@@ -212,10 +212,21 @@ export async function redisOrExit(who: string, env: Environment): Promise<void> 
   try {
     await waitForRedis(env, { timeoutMs: env.REDIS_STARTUP_TIMEOUT_MS, log: (line) => process.stderr.write(`${who}: ${line}\n`) });
   } catch (error) {
+    exitOnStartFailure(who)(error);
+  }
+}
+
+/**
+ * A start that failed on Redis unreachable (RedisUnavailableError: the wait for it at start, or a
+ * start-up step's own reads, see readAtStart) or on its configuration: one line and exit
+ * EXIT_REDIS_UNAVAILABLE (69), or as exitOnConfigError (78); any other error is thrown on.
+ */
+export function exitOnStartFailure(who: string): (error: unknown) => never {
+  return (error) => {
     if (!(error instanceof RedisUnavailableError)) return exitOnConfigError(who)(error);
     process.stderr.write(`${who}: ${error.message}\n`);
     process.exit(EXIT_REDIS_UNAVAILABLE);
-  }
+  };
 }
 
 /**

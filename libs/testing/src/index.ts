@@ -120,6 +120,7 @@ export * from './project-sources';
 export * from './private-redis';
 export * from './loopback-proxy';
 export * from './freezable-proxy';
+export * from './vanishing-proxy';
 
 /**
  * The emitter's next `event`. Not events.once, which rejects at an `error` first: a Redis connection
