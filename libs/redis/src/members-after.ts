@@ -46,3 +46,33 @@ export async function membersAfter(
   const after = member === null ? [] : tied.filter((candidate) => (walk.order === 'asc' ? candidate > member : candidate < member));
   return [...after.flatMap((candidate) => [candidate, String(score)]), ...beyond].slice(0, walk.limit * 2);
 }
+
+/** Where a walk over a whole sorted set starts: before its lowest score. */
+const SORTED_SET_START: SortedSetPlace = { score: -Infinity, member: null };
+
+/**
+ * The members of `key` after `from` (by default from its start), lowest score first, up to the
+ * score `end` (a ZRANGE BYSCORE bound), each with its score as text (as Redis writes it, or, for a
+ * member tied with the last of the page before, as JavaScript writes the same number: the same
+ * text for whole numbers such as times in ms): read `pageSize` at a time, one round trip a page,
+ * each page after the last member of the one before (membersAfter).
+ * A walk that removes members as it goes, or whose members others remove meanwhile, so skips none:
+ * a page read by offset skipped one for each member removed before it. The next page is read
+ * once the one before has been walked through, so a caller that stops early reads no more.
+ */
+export async function* membersInOrder(
+  redis: RedisConnection,
+  key: string,
+  walk: { end: string; pageSize: number; from?: SortedSetPlace },
+): AsyncGenerator<[member: string, score: string]> {
+  let place = walk.from ?? SORTED_SET_START;
+  for (;;) {
+    // Member, score, member, score…
+    const page = await membersAfter(redis, key, place, { order: 'asc', end: walk.end, limit: walk.pageSize });
+    for (let index = 0; index + 1 < page.length; index += 2) {
+      place = { score: Number(page[index + 1]), member: page[index] };
+      yield [page[index], page[index + 1]];
+    }
+    if (page.length < walk.pageSize * 2) return;
+  }
+}

@@ -1,6 +1,6 @@
-import { MISSION_HASH_FIELDS, PartitionKeys, PassedOverMissions } from '@app/event-store';
+import { MISSION_HASH_FIELDS, PartitionKeys, PassedOverMissions, UnreadableStoredDataError } from '@app/event-store';
 import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
-import { DueEntry, DueMissionsWalk, SWEEP_BATCH, withoutLease } from './due-missions-walk';
+import { DueEntry, DueMissionsWalk, MAX_PASSED_OVER_PER_RUN, SWEEP_BATCH, withoutLease } from './due-missions-walk';
 
 describe('DueMissionsWalk (real Redis)', () => {
   const redis = testRedis();
@@ -71,6 +71,54 @@ describe('DueMissionsWalk (real Redis)', () => {
       ['m-asked-again'],
       ['m-behind-1', 'm-behind-2'],
     ]);
+  });
+
+  // The walk read each next page at an offset, the count of entries it had left in place: one of
+  // those leaving the set meanwhile moved every entry behind it one place up, and the first entry
+  // of the next page was not read until a run next started from the earliest, a period later.
+  it('given an entry the run stepped over leaving the set meanwhile, then the next page of the same run still reads the entry after the page', async () => {
+    const key = new PartitionKeys(prefix, 1).deadlines;
+    expect(SWEEP_BATCH).toBeLessThan(MAX_PASSED_OVER_PER_RUN);
+    const unreadable = Array.from({ length: SWEEP_BATCH }, (_, i) => `m-unreadable-${String(i).padStart(3, '0')}`);
+    await redis.zadd(key, ...unreadable.flatMap((id, score) => [score, id]), SWEEP_BATCH, 'm-behind');
+
+    const [actedOn] = await actedOnPerRun(key, '+inf', 1, async (missionId) => {
+      if (missionId === 'm-behind') {
+        await redis.zrem(key, missionId);
+        return DueEntry.Left;
+      }
+      // The first one passed over leaves the set while the run passes over the last of the page:
+      // deleted by hand, or mended and acted on by another intake.
+      if (missionId === unreadable[SWEEP_BATCH - 1]) await redis.zrem(key, unreadable[0]);
+      throw new UnreadableStoredDataError(missionId, 'its state in the read model (s) is not JSON');
+    });
+
+    expect(actedOn).toEqual([...unreadable, 'm-behind']);
+    expect(await redis.zrange(key, 0, -1)).toEqual(unreadable.slice(1));
+  });
+
+  // The same between two runs: the run stopped by SWEEP_BATCH kept the count of entries it left
+  // in place, and the next one, reading on at that offset after one of them left, skipped one.
+  it('given an entry a stopped run stepped over leaving the set before the next run, then the next run goes on with the entry after the last one read', async () => {
+    const key = new PartitionKeys(prefix, 2).deadlines;
+    const waiting = Array.from({ length: SWEEP_BATCH + 2 }, (_, i) => `m-waiting-${String(i).padStart(3, '0')}`);
+    // All due at the same time: where the first run stops is among them, ordered by id.
+    await redis.zadd(key, ...waiting.flatMap((id) => [0, id]));
+    const walk = newWalk();
+    const runOf = async () => {
+      const actedOn: string[] = [];
+      await walk.walk(partition, key, '+inf', async (missionId) => {
+        actedOn.push(missionId);
+        return DueEntry.Waiting;
+      });
+      return actedOn;
+    };
+
+    expect(await runOf()).toEqual(waiting.slice(0, SWEEP_BATCH));
+    // Its mission cancelled between the runs.
+    await redis.zrem(key, waiting[0]);
+
+    expect(await runOf()).toEqual(waiting.slice(SWEEP_BATCH));
   });
 
   it('given stale entries, then the walk forgets those still as it read them and keeps one written again since', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { missionLuaOptions, PartitionKeys, PassedOverMissions, TransitionOutcome } from '@app/event-store';
 import { MissionStatus } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, membersInOrder, RedisConnection, SortedSetPlace } from '@app/redis';
 
 /** Entries read per ZRANGE, and missions a run acts on per set; the rest wait for the next run. */
 export const SWEEP_BATCH = 200;
@@ -70,18 +70,21 @@ export function withoutLease<T extends TransitionOutcome>(outcome: T): Exclude<T
  * entry, stays; one whose stored data cannot be read (PassedOverMissions) stays too, for a run
  * after `replay rebuild` has mended it. A run that read the first SWEEP_BATCH due entries, again
  * and again, stalled behind SWEEP_BATCH entries that stay: those due after them were never acted
- * on. The walk pages past them, as the retention round does, counting those left in place.
+ * on. The walk pages past them, as the retention round does, from its place: the last entry it
+ * came to (membersInOrder). It used to count the entries left in place and read on from that
+ * offset, which skipped an entry each time one of them left the set meanwhile (its mission
+ * cancelled, or acted on by another instance), until a run next started from the earliest.
  *
  * A run acts on at most SWEEP_BATCH missions and passes over at most MAX_PASSED_OVER_PER_RUN per
- * set. A run stopped by either bound is taken up by the next where it stopped (behind the missions
- * left in place); a run that reaches the end of what is due leaves the next to start from the
+ * set. A run stopped by either bound is taken up by the next where it stopped (after the last entry
+ * it came to); a run that reaches the end of what is due leaves the next to start from the
  * earliest, so a mission mended meanwhile is looked at again. A mission due behind fewer than
  * MAX_PASSED_OVER_PER_RUN unreadable ones is acted on in the same run, one behind more in a later
  * one: each run moves the walk past that many. The place is this instance's own, kept in memory.
  */
 export class DueMissionsWalk {
-  /** Per set key, how many unreadable entries due first the next run steps over. */
-  private readonly resumeAt = new Map<string, number>();
+  /** Per set key, the place (the last entry a run came to) the next run goes on after. */
+  private readonly resumeAfter = new Map<string, SortedSetPlace>();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -94,51 +97,32 @@ export class DueMissionsWalk {
    * failing with UnreadableStoredDataError passes the mission over; any other failure ends the run.
    */
   async walk(partition: PartitionKeys, key: string, until: string, act: (missionId: string) => Promise<DueEntry>): Promise<void> {
-    let offset = this.resumeAt.get(key) ?? 0;
-    this.resumeAt.delete(key);
+    const from = this.resumeAfter.get(key);
+    this.resumeAfter.delete(key);
     let acted = 0;
     let passed = 0;
-    for (;;) {
-      const page = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, SWEEP_BATCH, 'WITHSCORES');
-      for (let i = 0; i + 1 < page.length; i += 2) {
-        const [missionId, score] = [page[i], page[i + 1]];
-        const entry = await this.passedOver.step(missionId, () => act(missionId));
-        if (entry === undefined) passed += 1;
-        else acted += 1;
-        // Left in place: the next page starts behind it.
-        if (await this.leftInPlace(partition, key, missionId, score, entry)) offset += 1;
-        if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
-          this.resumeAt.set(key, offset);
-          return;
-        }
+    // Whether an entry left the set, stays, or was written again elsewhere, the walk reads on after it.
+    for await (const [missionId, score] of membersInOrder(this.redis, key, { end: until, pageSize: SWEEP_BATCH, from })) {
+      const entry = await this.passedOver.step(missionId, () => act(missionId));
+      if (entry === undefined) passed += 1;
+      else acted += 1;
+      // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
+      if (entry?.kind === 'stale') await this.forget(partition, key, missionId, score, entry.read);
+      if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
+        this.resumeAfter.set(key, { score: Number(score), member: missionId });
+        return;
       }
-      if (page.length < 2 * SWEEP_BATCH) return;
     }
   }
 
-  /**
-   * Whether the entry the page read (at `score`) is still in its place once acted on, or passed
-   * over (`entry` undefined); a stale one is forgotten first.
-   */
-  private async leftInPlace(partition: PartitionKeys, key: string, missionId: string, score: string, entry: DueEntry | undefined): Promise<boolean> {
-    switch (entry?.kind) {
-      case undefined:
-        return true;
-      case 'left':
-        return false;
-      case 'stale': {
-        // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
-        const forgotten = await forgetScript.run(
-          this.redis,
-          [key, partition.mission(missionId)],
-          [missionId, score, entry.read?.version ?? '', entry.read?.status ?? ''],
-        );
-        return forgotten === ForgetCode.Kept;
-      }
-      case 'waiting':
-        // One written again meanwhile (the mission came back, due later) is no longer where it was
-        // read: stepped over, the entry behind it was skipped until the walk next started afresh.
-        return (await this.redis.zscore(key, missionId)) === score;
-    }
+  /** Takes a stale entry, read at `score`, out of the set, unless it or its mission was written again since (forget-timed-entry-2.lua). */
+  private async forget(
+    partition: PartitionKeys,
+    key: string,
+    missionId: string,
+    score: string,
+    read: Extract<DueEntry, { kind: 'stale' }>['read'],
+  ): Promise<void> {
+    await forgetScript.run(this.redis, [key, partition.mission(missionId)], [missionId, score, read?.version ?? '', read?.status ?? '']);
   }
 }

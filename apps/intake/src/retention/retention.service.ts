@@ -15,7 +15,7 @@ import {
   SERVICE_ACTORS,
   unerasedSubjects,
 } from '@app/mission';
-import { RedisConnection } from '@app/redis';
+import { membersInOrder, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { toErrorBody } from '../http/error-body.filter';
 import { SubjectsService } from '../subjects/subjects.service';
@@ -27,8 +27,8 @@ export const RETENTION_ACTOR = SERVICE_ACTORS.retention;
 /** When an intake's first round comes after its start (at most one period). */
 const FIRST_ROUND_AFTER_MS = 60_000;
 
-/** Mission ids read per ZRANGE of a retention set. */
-const PAGE = 500;
+/** Mission ids read per page (one round trip) of a retention set. */
+export const RETENTION_PAGE = 500;
 
 /** A mission about a subject, as a retention plan shows it. */
 export interface RetentionMissionView {
@@ -256,16 +256,13 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * The members of a sorted set scored up to `until` (ms), with their scores, a page at a time. A
-   * survey removes nothing meanwhile; a dead letter requeued or cancelled meanwhile may let the
-   * next page skip one, whose subjects the next round shows.
+   * survey removes nothing meanwhile, but others may (a dead letter requeued or cancelled, the
+   * entries another round drops at its end): each page is read on after the last member of the one
+   * before (membersInOrder). Read by offset, each such removal let the next page skip a member,
+   * whose subjects waited for the next round.
    */
   private async *scoredUntil(key: string, until: number): AsyncGenerator<[string, number]> {
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await this.redis.zrange(key, '-inf', String(until), 'BYSCORE', 'LIMIT', offset, PAGE, 'WITHSCORES');
-      // Member, score, member, score…
-      for (let index = 0; index + 1 < page.length; index += 2) yield [page[index], Number(page[index + 1])];
-      if (page.length < PAGE * 2) return;
-    }
+    for await (const [member, score] of membersInOrder(this.redis, key, { end: String(until), pageSize: RETENTION_PAGE })) yield [member, Number(score)];
   }
 
   /**

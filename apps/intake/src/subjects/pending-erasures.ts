@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, membersInOrder, RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 
 /** Result codes of mark-erasure-pending-2.lua. */
@@ -21,8 +21,8 @@ export enum ClearCode {
 const markScript = new LuaScript(join(__dirname, 'lua'), 'mark-erasure-pending-2', { constants: { CODE: luaEnum(MarkCode) } });
 const clearScript = new LuaScript(join(__dirname, 'lua'), 'clear-erasure-pending-2', { constants: { CODE: luaEnum(ClearCode) } });
 
-/** Subjects read per ZRANGE of the pending set. */
-const PAGE = 100;
+/** Subjects read per page (one round trip) of the pending set. */
+export const PENDING_ERASURES_PAGE = 100;
 
 /** An erasure recorded before the subject's key is destroyed: who asked and why, never personal data. */
 export interface PendingErasure {
@@ -69,18 +69,22 @@ export class PendingErasures {
     return (await clearScript.run(this.redis, this.keysOf(erasure.subjectId), [erasure.subjectId, erasure.id])) as ClearCode;
   }
 
-  /** Every erasure pending since `requestedBefore` or earlier, oldest first. */
+  /**
+   * Every erasure pending since `requestedBefore` or earlier, oldest first. Each page is read on
+   * after the last subject of the one before (membersInOrder): an erasure completed meanwhile (by
+   * its request, or by another intake's sweep) made a page read by offset skip one, which waited
+   * for the next sweep.
+   */
   async list(requestedBefore: Date): Promise<PendingErasure[]> {
     const found: PendingErasure[] = [];
-    const until = String(requestedBefore.getTime());
-    for (let offset = 0; ; offset += PAGE) {
-      const subjects = await this.redis.zrange(this.keys.erasuresPending, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
-      for (const subjectId of subjects) {
-        const erasure = await this.read(subjectId);
-        if (erasure) found.push(erasure);
-      }
-      if (subjects.length < PAGE) return found;
+    for await (const [subjectId] of membersInOrder(this.redis, this.keys.erasuresPending, {
+      end: String(requestedBefore.getTime()),
+      pageSize: PENDING_ERASURES_PAGE,
+    })) {
+      const erasure = await this.read(subjectId);
+      if (erasure) found.push(erasure);
     }
+    return found;
   }
 
   /** Whether any of the subjects has an erasure pending: one round trip, none for no subjects. */
