@@ -63,8 +63,8 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     return created;
   };
   /** A dispatcher whose attempts time out after its timeoutMs, as the intake's do. */
-  const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}, signing = subscriptions) => {
-    const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), options.timeoutMs ?? 2_000);
+  const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}, signing = subscriptions, policy = new TargetUrlPolicy('127.0.0.1', true)) => {
+    const sender = new WebhookSender(policy, options.timeoutMs ?? 2_000);
     const created = new WebhookDispatcher(outbox, signing, sender, {
       retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
       disableAfterMs: 60_000,
@@ -881,6 +881,48 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await dispatcher({ clock: () => triedAt, retry }, lackingKeySubscriptions()).runOnce()).toBe(FINISHED);
     return { subscription, triedAt };
   };
+  /** Subscriptions whose secrets are read only once `release` is called; `reading` resolves when FINISHED reads have begun. */
+  const secretsHeldBack = () => {
+    const signing = new WebhookSubscriptions(redis, webhookKeys, RING, SUBSCRIBED_AT);
+    const secretsInForce = signing.secretsInForce.bind(signing);
+    let allRead: () => void = () => undefined;
+    const reading = new Promise<void>((resolve) => (allRead = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    jest.spyOn(signing, 'secretsInForce').mockImplementation(async (id) => {
+      if (++asked === FINISHED) allRead();
+      await released;
+      return secretsInForce(id);
+    });
+    return { signing, reading, release };
+  };
+  /**
+   * Runs a dispatcher round over FINISHED deliveries to a URL whose host resolves, under a policy
+   * allowing `allowedHosts`, to `addresses` only once the dispatcher was stopped; resolves with
+   * what its onAttempt was told, once the round has settled them.
+   */
+  const stopWhileResolving = async (allowedHosts: string, addresses: string[]) => {
+    let asked = 0;
+    let allAsked: () => void = () => undefined;
+    const resolving = new Promise<void>((resolve) => (allAsked = resolve));
+    let answer: (addresses: string[]) => void = () => undefined;
+    const answered = new Promise<string[]>((resolve) => (answer = resolve));
+    const resolveHost = () => {
+      if (++asked === FINISHED) allAsked();
+      return answered;
+    };
+    const outcomes: string[] = [];
+    const policy = new TargetUrlPolicy(allowedHosts, false, resolveHost);
+    const stopping = dispatcher({ perReceiver: FINISHED, onAttempt: (outcome) => outcomes.push(outcome) }, subscriptions, policy);
+    const round = stopping.runOnce();
+    await resolving;
+    const stopped = stopping.stop();
+    answer(addresses);
+    expect(await round).toBe(FINISHED);
+    await stopped;
+    return outcomes;
+  };
   /** The deliveries of a subscription to mission ends (FINISHED: one page). */
   const endsOf = async (subscriptionId: string) => (await outbox.list(subscriptionId, { limit: 10 })).items;
   /** Each of those deliveries matching `fields`. */
@@ -1142,19 +1184,8 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     const timeoutMs = 2_000;
     let now = Date.now();
     // Its secrets are read slowly, until the claims have lapsed and been taken over.
-    const slow = new WebhookSubscriptions(redis, webhookKeys, RING, SUBSCRIBED_AT);
-    const secretsInForce = slow.secretsInForce.bind(slow);
-    let allRead: () => void = () => undefined;
-    const reading = new Promise<void>((resolve) => (allRead = resolve));
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let asked = 0;
-    jest.spyOn(slow, 'secretsInForce').mockImplementation(async (id) => {
-      if (++asked === FINISHED) allRead();
-      await released;
-      return secretsInForce(id);
-    });
-    const late = dispatcher({ clock: () => now, timeoutMs }, slow);
+    const { signing, reading, release } = secretsHeldBack();
+    const late = dispatcher({ clock: () => now, timeoutMs }, signing);
     const round = late.runOnce();
     await reading;
 
@@ -1334,30 +1365,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     );
     await runner().catchUp();
     // The host resolves to a private address, but only once the dispatcher has stopped.
-    let asked = 0;
-    let allAsked: () => void = () => undefined;
-    const resolving = new Promise<void>((resolve) => (allAsked = resolve));
-    let answer: (addresses: string[]) => void = () => undefined;
-    const answered = new Promise<string[]>((resolve) => (answer = resolve));
-    const resolveHost = () => {
-      if (++asked === FINISHED) allAsked();
-      return answered;
-    };
-    const outcomes: string[] = [];
-    const stopping = new WebhookDispatcher(outbox, subscriptions, new WebhookSender(new TargetUrlPolicy('', false, resolveHost), 2_000), {
-      retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
-      disableAfterMs: 60_000,
-      timeoutMs: 2_000,
-      perReceiver: FINISHED,
-      onAttempt: (outcome) => outcomes.push(outcome),
-    });
-    running.push(stopping);
-    const round = stopping.runOnce();
-    await resolving;
-    const stopped = stopping.stop();
-    answer(['10.0.0.7']);
-    expect(await round).toBe(FINISHED);
-    await stopped;
+    const outcomes = await stopWhileResolving('', ['10.0.0.7']);
 
     expect(await endsOf(subscription.id)).toEqual(
       eachEnd({
@@ -1368,6 +1376,68 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       }),
     );
     expect(outcomes).toEqual(Array(FINISHED).fill('dead'));
+  });
+
+  /** What a claim records of a delivery in its hash that a stop before its request must leave unwritten. */
+  const claimTraces = async (deliveryId: string) => redis.hmget(webhookKeys.delivery(deliveryId), 'firstAttemptAt', 'firstRequestAt', 'unsentTries', 'claim');
+
+  it('given deliveries whose secrets are being read, when the dispatcher stops, then no request is made and none is counted or recorded, and after the restart a first request that fails is retried for a whole retry period', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
+    const { signing, reading, release } = secretsHeldBack();
+    const outcomes: string[] = [];
+    const stoppedAt = Date.now();
+    const stopping = dispatcher({ clock: () => stoppedAt, retry, onAttempt: (outcome) => outcomes.push(outcome) }, signing);
+    const round = stopping.runOnce();
+    await reading;
+    const stopped = stopping.stop();
+    release();
+    expect(await round).toBe(FINISHED);
+    await stopped;
+
+    expect(receiver.arrived).toBe(0);
+    expect(outcomes).toEqual([]);
+    // It was "attempt aborted": an attempt, lastAttemptAt and firstRequestAt for a request never made.
+    const afterStop = await endsOf(subscription.id);
+    expect(afterStop).toEqual(
+      eachEnd({
+        status: 'pending',
+        attempts: 0,
+        lastAttemptAt: null,
+        lastResponseCode: null,
+        lastError: null,
+        nextAttemptAt: new Date(stoppedAt).toISOString(),
+      }),
+    );
+    for (const { id } of afterStop) expect(await claimTraces(id)).toEqual([null, null, null, null]);
+
+    // Back just short of a retry period after the stop, the first request answers 503: the period
+    // counts from that request, so it is retried (it was dead, the period counted from the stop).
+    receiver.respond = () => 503;
+    const backAt = stoppedAt + retry.retryPeriodMs - 100;
+    expect(await dispatcher({ clock: () => backAt, retry }).runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 1, lastResponseCode: 503 }));
+  });
+
+  it('given a URL whose host resolves only once the dispatcher has stopped, then no request is made and none is counted or recorded: after the restart its first request is its first attempt', async () => {
+    const { subscription, secret } = await subscriptions.create(
+      { url: receiver.url.replace('127.0.0.1', 'hooks.example.test'), eventTypes: [MISSION_FINISHED], description: '' },
+      'test-operator',
+    );
+    receiver.secrets = [secret];
+    await runner().catchUp();
+    const outcomes = await stopWhileResolving('127.0.0.1', ['127.0.0.1']);
+
+    expect(receiver.arrived).toBe(0);
+    expect(outcomes).toEqual([]);
+    const afterStop = await endsOf(subscription.id);
+    expect(afterStop).toEqual(eachEnd({ status: 'pending', attempts: 0, lastAttemptAt: null, lastResponseCode: null, lastError: null }));
+    for (const { id } of afterStop) expect(await claimTraces(id)).toEqual([null, null, null, null]);
+
+    const restarted = dispatcher({}, subscriptions, new TargetUrlPolicy('127.0.0.1', false, async () => ['127.0.0.1']));
+    expect(await restarted.runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'delivered', attempts: 1, lastResponseCode: 200 }));
   });
 
   it("property: whatever the receiver answers, each mission's events are attempted in log order, and each ends delivered or dead", async () => {

@@ -73,8 +73,8 @@ export interface WebhookDispatcherOptions {
   /**
    * Each request settled (delivered, a failed one retry, dead), and each delivery that died or was
    * dropped without one. A try that sent nothing and is tried again (a master key this process
-   * lacks), and a request cut short by stop() and due again at once, are none: nothing was given
-   * up, and the receiver failed nothing.
+   * lacks, or stop() before its request), and a request cut short by stop() and due again at once,
+   * are none: nothing was given up, and the receiver failed nothing.
    */
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
@@ -136,7 +136,8 @@ export class WebhookDispatcher {
   /**
    * Takes no new deliveries and aborts the attempts in flight, which are settled as due again at
    * once (not as the endpoint's failure), so a shutdown neither waits for slow receivers nor leaves
-   * deliveries to wait for their claims to lapse.
+   * deliveries to wait for their claims to lapse. One whose request was not sent yet counts no
+   * attempt (stoppedBeforeRequest); one whose request was sent keeps the attempt it counted.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -338,11 +339,16 @@ export class WebhookDispatcher {
       return { outcome: 'dead', error: `not sent: the stored event does not open (${error.code})`, notSent: true };
     }
     annotateSpan('url.full', redactedUrl(subscription.url));
+    // Stopped while the secrets were read or the body opened: no request is made, nor recorded.
+    if (this.abort.signal.aborted) return this.stoppedBeforeRequest();
     // Its first request is recorded before it is made (one extra round trip, on that request
     // only): a request whose settling is lost leaves its claim to lapse, and the one made again
     // must still be judged from the first (requestPeriodFrom).
     if (delivery.firstRequestAt === null && !(await this.outbox.beginFirstRequest(delivery))) return null;
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
+    // Stopped before the request could reach the receiver (as the host resolved, say): the first
+    // request recorded just now is taken back with the claim.
+    if ('aborted' in result) return this.stoppedBeforeRequest();
     if ('notSent' in result) {
       // Refused by the target policy before any request: dead with why, as an endpoint disabled is,
       // but no attempt counted and nothing said of the endpoint's failure clock. So too when the
@@ -386,6 +392,16 @@ export class WebhookDispatcher {
     markSpanFailed(error);
     const why = `not sent: ${error.message}`;
     return step.kind === 'retry' ? { outcome: 'retry', at: step.at, error: why, notSent: true } : { outcome: 'dead', error: why, notSent: true };
+  }
+
+  /**
+   * Not sent because the dispatcher stopped first: the claim is taken back whole (no attempt, no
+   * first try or first request, nothing in lastError or unsentTries), and the delivery is due again
+   * at once. Recorded, a stop counted an attempt for nothing and started the retry period, so that
+   * after the restart a single failed request could make the delivery dead.
+   */
+  private stoppedBeforeRequest(): Settlement {
+    return { outcome: 'retry', at: this.clock(), notSent: true, stopped: true };
   }
 
   private async disable(subscriptionId: string, failingSince: number): Promise<void> {

@@ -164,6 +164,12 @@ export type Settlement =
   | { outcome: 'dead'; error: string; notSent: true }
   /** Nothing was sent for now (a master key this process lacks): no attempt is counted, only why, and it is tried again at `at`. */
   | { outcome: 'retry'; at: number; error: string; notSent: true }
+  /**
+   * Nothing was sent because the dispatcher stopped first (a shutdown, no failure of any kind): the
+   * claim is taken back whole, its attempt and the first try's and first request's times it
+   * recorded, and nothing else is written; it is due again at `at`.
+   */
+  | { outcome: 'retry'; at: number; notSent: true; stopped: true }
   | { outcome: 'drop' };
 
 /** A settlement as recorded: since when the endpoint fails (ms, 0 = it does not), or dropped. */
@@ -309,6 +315,7 @@ export class WebhookOutbox {
       this.keys.deliveryPrefix,
       'notSent' in settlement ? '1' : '',
       delivery.missionId,
+      'stopped' in settlement ? delivery.claimedAt : '',
     ];
     const keys = [
       this.keys.delivery(delivery.id),

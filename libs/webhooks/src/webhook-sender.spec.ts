@@ -47,6 +47,38 @@ describe('WebhookSender before it connects', () => {
 });
 
 describe('WebhookSender against a receiver', () => {
+  it('given a signal that aborts while the host resolves, then the attempt is aborted before sending: no connection is made, and it is no failed request', async () => {
+    const sockets = new Set<Socket>();
+    const receiver = createServer((socket) => sockets.add(socket));
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      let asked: () => void = () => undefined;
+      const resolving = new Promise<void>((resolve) => (asked = resolve));
+      let answer: (addresses: string[]) => void = () => undefined;
+      const answered = new Promise<string[]>((resolve) => (answer = resolve));
+      const resolveHost = () => {
+        asked();
+        return answered;
+      };
+      const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', false, resolveHost), 2_000);
+      const stop = new AbortController();
+
+      const sending = sender.send({ ...webhook, url: `http://hooks.example.test:${port}/in` }, stop.signal);
+      await resolving;
+      stop.abort();
+      answer(['127.0.0.1']);
+
+      // It was a retryable error, as of a request the receiver may have got, and the attempt counted.
+      expect(await sending).toEqual({ error: 'aborted before the request was sent', aborted: true });
+      expect(sockets.size).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      receiver.close();
+    }
+  });
+
   it('given a receiver that answers 101 Switching Protocols, then the attempt ends with that status, not pending for ever', async () => {
     const sockets = new Set<Socket>();
     const receiver = createServer((socket) => {

@@ -20,9 +20,13 @@ export interface OutgoingWebhook {
 
 /**
  * How an attempt ended: the receiver's status, or why there was none. `notSent`: the target policy
- * refused the URL, so no request was made (and none was counted as an attempt).
+ * refused the URL, so no request was made (and none was counted as an attempt). `aborted`: the
+ * signal aborted it before its request could reach the receiver (before its connection was made).
  */
-export type SendResult = AttemptResult | { error: string; retryable: false; notSent: true };
+export type SendResult = AttemptResult | { error: string; retryable: false; notSent: true } | { error: string; aborted: true };
+
+/** Aborted before the request could reach the receiver: it got nothing. */
+const ABORTED_BEFORE_SENDING = { error: 'aborted before the request was sent', aborted: true } as const;
 
 /** What a receiver's answer body may be at most; the rest is not read (it carries no meaning). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -50,14 +54,19 @@ export class WebhookSender {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
+  /**
+   * `signal` aborts the attempt (shutdown): it then ends at once, `aborted` if its request cannot
+   * have reached the receiver yet, else with a retryable error (the receiver may have it).
+   */
   async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<SendResult> {
     const startedAt = performance.now();
     const target = await this.policy.check(webhook.url, this.timeoutMs);
+    if (!target.ok && !target.unresolved) return { error: `refused: ${target.problem}`, retryable: false, notSent: true };
+    // Aborted while the host resolved: no request is made, so none can be said to have failed.
+    if (signal?.aborted) return ABORTED_BEFORE_SENDING;
     // A host that does not resolve now is retried like a connection failure (a resolver's hiccup
     // would otherwise kill every delivery due meanwhile); only the policy's refusal is final.
-    if (!target.ok)
-      return target.unresolved ? { error: target.problem, retryable: true } : { error: `refused: ${target.problem}`, retryable: false, notSent: true };
+    if (!target.ok) return { error: target.problem, retryable: true };
     const leftMs = Math.floor(this.timeoutMs - (performance.now() - startedAt));
     if (leftMs <= 0) return { error: `no answer within ${this.timeoutMs} ms (resolving the host took it all)`, retryable: true };
     const timestamp = Math.floor(this.clock() / 1000);
@@ -72,8 +81,11 @@ export class WebhookSender {
       ...(webhook.trace?.traceparent && webhook.trace.tracestate ? { tracestate: webhook.trace.tracestate } : {}),
     };
     const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<AttemptResult>((resolve) => {
+    return new Promise<SendResult>((resolve) => {
       let answered = false;
+      /** Whether the request may have reached the receiver: its bytes go out once the connection is made. */
+      let connected = false;
+      const failed = (error: string): SendResult => (signal?.aborted && !connected ? ABORTED_BEFORE_SENDING : { error, retryable: true });
       const request = send(
         target.url,
         { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: leftMs, signal },
@@ -90,7 +102,12 @@ export class WebhookSender {
       );
       const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), leftMs);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      request.on('error', (error) => resolve({ error: error.message, retryable: true }));
+      request.on('socket', (socket) => {
+        // A kept-alive connection is made already; a new one may still be aborted before it is.
+        if (socket.connecting) socket.once('connect', () => (connected = true));
+        else connected = true;
+      });
+      request.on('error', (error) => resolve(failed(error.message)));
       // A 101 Switching Protocols: Node hands the socket to an `upgrade` listener, and without one
       // ends the request with neither a response nor an error. It is an answer, and no delivery.
       request.on('upgrade', (response: IncomingMessage, socket) => {
@@ -102,7 +119,7 @@ export class WebhookSender {
         clearTimeout(deadline);
         // Whatever else ends a request without an answer or an error settles the attempt too: one
         // left pending held its dispatcher's slot for good, and its shutdown with it.
-        if (!answered) resolve({ error: 'the connection closed without an answer', retryable: true });
+        if (!answered) resolve(failed('the connection closed without an answer'));
       });
       request.end(webhook.body);
     });

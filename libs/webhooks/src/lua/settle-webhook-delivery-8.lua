@@ -36,8 +36,14 @@
            attempt the claim counted is taken back and the last attempt's status and time stay
            those of the last request made; only lastError says why. One retried (a master key
            missing) counts a try in unsentTries, which its backoff adds to its attempts so the wait
-           grows as for failed requests; a request made clears it
+           grows as for failed requests; a request made clears it (and see ARGV[15]: the
+           dispatcher stopped before the request)
   ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
+  ARGV[15] '', or, when nothing was sent because the dispatcher stopped before the request (with
+           ARGV[13] '1'), the claim's time (ms): the claim is taken back whole, as if it had not
+           been made. Besides its attempt, the firstAttemptAt and firstRequestAt it recorded (equal
+           to that time) are deleted, and neither lastError nor unsentTries changes: a shutdown is
+           no try, and the retry period must not count from it
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
   the subscription that died longer ago than that (pruneDeadList, includes/delivery-lists.lua, with
@@ -75,8 +81,14 @@ end
 redis.call('HDEL', KEYS[1], 'claim')
 if ARGV[13] == '1' then
   redis.call('HINCRBY', KEYS[1], 'attempts', -1)
-  redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
-  if outcome == 'retry' then redis.call('HINCRBY', KEYS[1], 'unsentTries', 1) end
+  if ARGV[15] ~= '' then
+    for _, field in ipairs({ 'firstAttemptAt', 'firstRequestAt' }) do
+      if redis.call('HGET', KEYS[1], field) == ARGV[15] then redis.call('HDEL', KEYS[1], field) end
+    end
+  else
+    redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
+    if outcome == 'retry' then redis.call('HINCRBY', KEYS[1], 'unsentTries', 1) end
+  end
 else
   redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
   redis.call('HDEL', KEYS[1], 'unsentTries')
