@@ -568,6 +568,84 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets, webhookKeys.listSweep)).toBe(0);
   });
 
+  /**
+   * Holds back what the settling of a failed request returns (the failure clock the dispatcher
+   * decides on) until `meanwhile` has run; a success is settled after that failed request was, and
+   * `meanwhile` is given the promise of its settling.
+   */
+  const decidingLate = (meanwhile: (successSettled: Promise<void>) => Promise<unknown>) => {
+    const settle = outbox.settle.bind(outbox);
+    let failedWritten: () => void = () => undefined;
+    const failedSettled = new Promise<void>((resolve) => (failedWritten = resolve));
+    let successWritten: () => void = () => undefined;
+    const successSettled = new Promise<void>((resolve) => (successWritten = resolve));
+    jest.spyOn(outbox, 'settle').mockImplementation(async (delivery, settlement, now) => {
+      if (settlement.outcome === 'delivered') await failedSettled;
+      const settled = await settle(delivery, settlement, now);
+      if (settlement.outcome === 'delivered') successWritten();
+      else {
+        failedWritten();
+        await meanwhile(successSettled);
+      }
+      return settled;
+    });
+  };
+
+  it('given an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_SECONDS, when a request to it succeeds while a failed one is being decided on, then it is not disabled', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const disableAfterMs = 60_000;
+    await redis.hset(webhookKeys.failingSince, subscription.id, String(Date.now() - 2 * disableAfterMs));
+    // Two requests in flight as it recovers: the first answered 503, the second 200.
+    let answered = 0;
+    receiver.respond = () => (answered++ === 0 ? 503 : 200);
+    decidingLate((successSettled) => successSettled);
+    const disabled: string[] = [];
+    const recovering = dispatcher({ disableAfterMs, concurrency: 2, perReceiver: 2, onDisabled: (id) => disabled.push(id) });
+
+    expect(await recovering.runOnce()).toBe(2);
+    // It was disabled from the clock the 503's settling read, which the 200 had cleared since.
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'active', version: 1 });
+    expect(disabled).toEqual([]);
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBeNull();
+    const tried = (await endsOf(subscription.id)).filter((delivery) => delivery.attempts > 0);
+    expect(tried.map((delivery) => delivery.status).sort()).toEqual(['delivered', 'pending']);
+  });
+
+  it('given an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_SECONDS, when an operator enables it again while a failed request is being decided on, then it stays enabled', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const disableAfterMs = 60_000;
+    await redis.hset(webhookKeys.failingSince, subscription.id, String(Date.now() - 2 * disableAfterMs));
+    receiver.respond = () => 503;
+    // Disabled (by another intake's dispatcher, say) and enabled again by an operator meanwhile.
+    decidingLate(async () => {
+      await subscriptions.disable(subscription.id, 'failing', 'test-operator');
+      await subscriptions.enable(subscription.id, 'test-operator');
+    });
+    const disabled: string[] = [];
+
+    expect(await dispatcher({ disableAfterMs, concurrency: 1, onDisabled: (id) => disabled.push(id) }).runOnce()).toBe(1);
+    // It was disabled again, from the clock the enable had restarted.
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'active', version: 3 });
+    expect(disabled).toEqual([]);
+  });
+
+  it('given an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_SECONDS, then the dispatcher disables it only while its failure clock reads what it decided on, and an operator whatever the clock', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    const since = Date.now() - 120_000;
+    await redis.hset(webhookKeys.failingSince, subscription.id, String(since));
+
+    expect(await subscriptions.disableFailing(subscription.id, 'failing', 'webhook-dispatcher', since - 1)).toBe(false);
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'active', version: 1 });
+    expect(await subscriptions.disableFailing(subscription.id, 'failing', 'webhook-dispatcher', since)).toBe(true);
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ status: 'disabled', disabledReason: 'failing', version: 2 });
+    expect(await subscriptions.disableFailing(subscription.id, 'failing', 'webhook-dispatcher', since)).toBe(false);
+
+    await subscriptions.enable(subscription.id, 'test-operator');
+    expect(await subscriptions.disable(subscription.id, 'maintenance', 'test-operator')).toMatchObject({ status: 'disabled', disabledReason: 'maintenance' });
+  });
+
   it('given attempts in flight, when their subscription is deleted before the receiver answers 410, then they settle as dropped and leave nothing of it behind', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     let answer: (status: number) => void = () => undefined;

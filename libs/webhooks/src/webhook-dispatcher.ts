@@ -8,7 +8,7 @@ import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, mar
 import { ClaimedDelivery, endpointFailed, requestPeriodFrom, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscription } from './webhook-subscription';
-import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
+import { WebhookSubscriptions } from './webhook-subscriptions';
 
 /** Why a stored body can never be opened, so its delivery is dead rather than attempted for ever. */
 const UNOPENABLE: readonly GuestDataErrorCode[] = [GuestDataErrorCode.Tampered, GuestDataErrorCode.UnknownFormat];
@@ -404,16 +404,14 @@ export class WebhookDispatcher {
     return { outcome: 'retry', at: this.clock(), notSent: true, stopped: true };
   }
 
+  /**
+   * Disables the endpoint for failing since `failingSince`, the clock its failed request's settling
+   * returned, only if that clock still reads it (checked where the event is appended): a request
+   * to it that succeeded, or an operator's enable, since then keeps it enabled. So does another
+   * dispatcher (or an operator) that changed it at the same time: it is decided there.
+   */
   private async disable(subscriptionId: string, failingSince: number): Promise<void> {
     const reason = `every attempt failed since ${new Date(failingSince).toISOString()}, longer than WEBHOOK_DISABLE_AFTER_SECONDS`;
-    try {
-      const before = await this.subscriptions.get(subscriptionId);
-      if (!before || before.status === 'disabled') return;
-      await this.subscriptions.disable(subscriptionId, reason, DISPATCHER_ACTOR);
-      this.options.onDisabled?.(subscriptionId, reason);
-    } catch (error) {
-      // Another dispatcher (or an operator) changed it at the same time: it is decided there.
-      if (!(error instanceof WebhookVersionConflictError)) throw error;
-    }
+    if (await this.subscriptions.disableFailing(subscriptionId, reason, DISPATCHER_ACTOR, failingSince)) this.options.onDisabled?.(subscriptionId, reason);
   }
 }

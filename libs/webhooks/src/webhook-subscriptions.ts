@@ -10,6 +10,7 @@ import { evolveWebhook, StoredSecret, WebhookEvent, WebhookSubscription } from '
 enum WebhookAppendCode {
   Ok = 0,
   VersionConflict = 1,
+  NoLongerFailing = 2,
 }
 
 const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-webhook-event-5', { constants: { CODE: luaEnum(WebhookAppendCode) } });
@@ -88,6 +89,22 @@ export class WebhookSubscriptions {
     const record = await this.require(id);
     if (record.status === 'disabled') return record;
     return this.append(record, { type: 'WebhookDisabled', subscriptionId: id, at: this.now(), actor, data: { reason } });
+  }
+
+  /**
+   * The dispatcher's disable of an endpoint whose requests have failed since `failingSince` (ms, the
+   * failure clock the settling of its last failed request returned, on which it decided): appended
+   * only while that clock still reads the same and the subscription is still active at the version
+   * read, both checked in the script that appends the event. A success settled since (it clears the
+   * clock), an operator's enable (it restarts it), or any other change since keeps it as it is.
+   * Resolves with whether this call disabled it (false when it is gone or disabled already too).
+   */
+  async disableFailing(id: string, reason: string, actor: string, failingSince: number): Promise<boolean> {
+    const record = await this.get(id);
+    if (!record || record.status === 'disabled') return false;
+    const event: WebhookEvent = { type: 'WebhookDisabled', subscriptionId: id, at: this.now(), actor, data: { reason } };
+    const [code] = await this.appendIf(record, event, undefined, failingSince);
+    return code === WebhookAppendCode.Ok;
   }
 
   async enable(id: string, actor: string): Promise<WebhookSubscription> {
@@ -184,6 +201,21 @@ export class WebhookSubscriptions {
   }
 
   private async append(record: WebhookSubscription | null, event: WebhookEvent, secrets?: StoredSecret[]): Promise<WebhookSubscription> {
+    const [code, next] = await this.appendIf(record, event, secrets);
+    if (code === WebhookAppendCode.VersionConflict) throw new WebhookVersionConflictError(event.subscriptionId);
+    return next ?? (record as WebhookSubscription);
+  }
+
+  /**
+   * Appends `event` at `record`'s version (append-webhook-event-5.lua), with `ifFailingSince` only
+   * while the endpoint's failure clock reads it; resolves with the script's code and the record after.
+   */
+  private async appendIf(
+    record: WebhookSubscription | null,
+    event: WebhookEvent,
+    secrets?: StoredSecret[],
+    ifFailingSince?: number,
+  ): Promise<[WebhookAppendCode, WebhookSubscription | null]> {
     const next = evolveWebhook(record, event);
     // Failures before an endpoint was enabled again (or deleted) must not count towards disabling it.
     const restartsFailureClock = event.type === 'WebhookEnabled' || next === null;
@@ -197,9 +229,9 @@ export class WebhookSubscriptions {
         secrets ? JSON.stringify(secrets) : '',
         JSON.stringify(event),
         restartsFailureClock ? '1' : '',
+        ifFailingSince ?? '',
       ],
-    )) as [number, string];
-    if (code === WebhookAppendCode.VersionConflict) throw new WebhookVersionConflictError(event.subscriptionId);
-    return next ?? (record as WebhookSubscription);
+    )) as [WebhookAppendCode, string];
+    return [code, next];
   }
 }

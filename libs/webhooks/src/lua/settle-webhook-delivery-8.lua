@@ -27,7 +27,8 @@
           it answered (delivered: the clock restarts), '' nothing (aborted at shutdown, or not
           made: a disabled subscription, a URL the target policy refused, a master key missing),
           so a deploy never restarts a failing endpoint's clock. The dispatcher disables an
-          endpoint only after a '1', from the failingSince returned
+          endpoint only after a '1', from the failingSince returned, and only while the clock
+          still holds it (append-webhook-event-5.lua ARGV[7])
   ARGV[10] seconds a delivered delivery is kept
   ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
