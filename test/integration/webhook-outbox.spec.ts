@@ -1456,6 +1456,30 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(outcomes).toEqual(Array(FINISHED).fill('dead'));
   });
 
+  it.each([
+    [200, 'delivered'],
+    [410, 'dead'],
+  ])(
+    'given a receiver that answered %i and was still writing its body when the dispatcher stopped, then the delivery is %s as answered, not attempted again',
+    async (status, outcome) => {
+      const { subscription } = await subscribe([MISSION_FINISHED]);
+      await runner().catchUp();
+      receiver.respond = () => status;
+      receiver.holdsBodyOpen = true;
+      const stopping = dispatcher({ concurrency: 1 });
+      const answered = receiver.answerBegun();
+      const round = stopping.runOnce();
+      await answered;
+      await stopping.stop();
+      expect(await round).toBe(1);
+
+      // It was "attempt aborted" and due again at once: a 2xx sent a second time, a 410 retried.
+      const tried = (await endsOf(subscription.id)).filter((delivery) => delivery.attempts > 0);
+      expect(tried).toEqual([expect.objectContaining({ status: outcome, attempts: 1, lastResponseCode: status, nextAttemptAt: null })]);
+      expect(receiver.arrived).toBe(1);
+    },
+  );
+
   /** What a claim records of a delivery in its hash that a stop before its request must leave unwritten. */
   const claimTraces = async (deliveryId: string) => redis.hmget(webhookKeys.delivery(deliveryId), 'firstAttemptAt', 'firstRequestAt', 'unsentTries', 'claim');
 

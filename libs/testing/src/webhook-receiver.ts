@@ -1,6 +1,10 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ClientRequest, createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+
+/** Node's channel of an HTTP client's answers, published as their status and headers come in. */
+const ANSWER_CHANNEL = 'http.client.response.finish';
 
 /** One request the receiver got, with whether its signature verified against the secrets it knows. */
 export interface ReceivedWebhook {
@@ -31,10 +35,18 @@ export class WebhookReceiver {
   respond: (webhook: Omit<ReceivedWebhook, 'answered'>) => number | Promise<number> = () => 200;
   /** Requests that arrived, answered or not yet. */
   arrived = 0;
+  /**
+   * When true, each answer is its status, its headers and a first part of its body, whose rest
+   * never comes: a receiver still writing its answer when the intake stops.
+   */
+  holdsBodyOpen = false;
   private readonly server: Server;
 
   private constructor() {
-    this.server = createServer((request, response) => void this.handle(request).then((status) => response.writeHead(status).end()));
+    this.server = createServer(
+      (request, response) =>
+        void this.handle(request).then((status) => (this.holdsBodyOpen ? response.writeHead(status).write('{"ok":') : response.writeHead(status).end())),
+    );
   }
 
   static async start(): Promise<WebhookReceiver> {
@@ -45,6 +57,23 @@ export class WebhookReceiver {
 
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  /**
+   * Resolves once this process's HTTP client has the status and headers of an answer from this
+   * receiver, and the client's handlers of that answer have run: its body may still be coming.
+   */
+  answerBegun(): Promise<void> {
+    const { port } = this.server.address() as AddressInfo;
+    return new Promise((resolve) => {
+      const onAnswer = (message: unknown) => {
+        if ((message as { request: ClientRequest }).request.socket?.remotePort !== port) return;
+        unsubscribe(ANSWER_CHANNEL, onAnswer);
+        // Published before the client's own response handlers run, in the same tick.
+        setImmediate(resolve);
+      };
+      subscribe(ANSWER_CHANNEL, onAnswer);
+    });
   }
 
   /** The requests with a verified signature, one per webhook-id (the first), in the order they came. */

@@ -137,7 +137,8 @@ export class WebhookDispatcher {
    * Takes no new deliveries and aborts the attempts in flight, which are settled as due again at
    * once (not as the endpoint's failure), so a shutdown neither waits for slow receivers nor leaves
    * deliveries to wait for their claims to lapse. One whose request was not sent yet counts no
-   * attempt (stoppedBeforeRequest); one whose request was sent keeps the attempt it counted.
+   * attempt (stoppedBeforeRequest); one whose request was sent keeps the attempt it counted; one
+   * whose answer had begun (the status in, the body still coming) is settled as that answer.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -357,7 +358,9 @@ export class WebhookDispatcher {
       markSpanError(result.error);
       return { outcome: 'dead', error: result.error, notSent: true };
     }
-    if (this.abort.signal.aborted)
+    // Cut short by stop() before the receiver answered: due again at once. An answer it gave
+    // before the stop is settled as what it was: a 2xx is delivered, not sent again, and a 4xx dead.
+    if (!('status' in result) && this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     // A redelivered delivery is retried as a new one: its backoff counts the attempts since the redelivery.
     const attempt = delivery.attempts - delivery.attemptsAtRedelivery;

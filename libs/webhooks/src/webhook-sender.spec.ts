@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { AddressInfo, createServer, Socket } from 'node:net';
+import { WebhookReceiver } from '@app/testing';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WebhookSender } from './webhook-sender';
 
@@ -76,6 +77,20 @@ describe('WebhookSender against a receiver', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       receiver.close();
+    }
+  });
+
+  it('given a receiver that has answered but not finished its body, when the signal aborts, then the attempt ends with its status: the answer stands', async () => {
+    const receiver = await WebhookReceiver.start();
+    try {
+      receiver.holdsBodyOpen = true;
+      const stop = new AbortController();
+      void receiver.answerBegun().then(() => stop.abort());
+      const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1'), 2_000);
+      // It ended with the abort's error, as a request cut short before any answer.
+      expect(await sender.send({ ...webhook, url: receiver.url }, stop.signal)).toEqual({ status: 200 });
+    } finally {
+      await receiver.close();
     }
   });
 

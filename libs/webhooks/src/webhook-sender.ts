@@ -56,7 +56,8 @@ export class WebhookSender {
 
   /**
    * `signal` aborts the attempt (shutdown): it then ends at once, `aborted` if its request cannot
-   * have reached the receiver yet, else with a retryable error (the receiver may have it).
+   * have reached the receiver yet, with the receiver's status if its answer had begun (only the
+   * rest of its body is not read), else with a retryable error (the receiver may have it).
    */
   async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<SendResult> {
     const startedAt = performance.now();
@@ -82,15 +83,21 @@ export class WebhookSender {
     };
     const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<SendResult>((resolve) => {
-      let answered = false;
+      /** The receiver's status, once its answer began (its body may still be coming). */
+      let status: number | undefined;
       /** Whether the request may have reached the receiver: its bytes go out once the connection is made. */
       let connected = false;
-      const failed = (error: string): SendResult => (signal?.aborted && !connected ? ABORTED_BEFORE_SENDING : { error, retryable: true });
+      const failed = (error: string): SendResult => {
+        if (!signal?.aborted) return { error, retryable: true };
+        // Aborted while the body of an answer was read: the receiver has answered, and that stands.
+        if (status !== undefined) return { status };
+        return connected ? { error, retryable: true } : ABORTED_BEFORE_SENDING;
+      };
       const request = send(
         target.url,
         { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: leftMs, signal },
         (response: IncomingMessage) => {
-          answered = true;
+          status = response.statusCode ?? 0;
           let read = 0;
           response.on('data', (chunk: Buffer) => {
             read += chunk.length;
@@ -111,15 +118,15 @@ export class WebhookSender {
       // A 101 Switching Protocols: Node hands the socket to an `upgrade` listener, and without one
       // ends the request with neither a response nor an error. It is an answer, and no delivery.
       request.on('upgrade', (response: IncomingMessage, socket) => {
-        answered = true;
+        status = response.statusCode ?? 0;
         socket.destroy();
-        resolve({ status: response.statusCode ?? 0 });
+        resolve({ status });
       });
       request.on('close', () => {
         clearTimeout(deadline);
         // Whatever else ends a request without an answer or an error settles the attempt too: one
         // left pending held its dispatcher's slot for good, and its shutdown with it.
-        if (!answered) resolve(failed('the connection closed without an answer'));
+        if (status === undefined) resolve(failed('the connection closed without an answer'));
       });
       request.end(webhook.body);
     });
