@@ -29,6 +29,12 @@ function loginCheckTells(error: unknown): boolean {
 /** The longest wait between two polls while Odoo fails. */
 const MAX_POLL_BACKOFF_MS = 300_000;
 
+/**
+ * How long after the poll lock lapses an instance taking the next turn tries it (nextTurnMs): past
+ * the expiry, well before its holder's own next round (half of ODOO_POLL_MS, at least 50 ms, later).
+ */
+const TURN_MARGIN_MS = 10;
+
 /** What a call to Odoo came to: a poll's, or a login check's (ConnectorHost.ownStatus). */
 export interface OdooStatus {
   reachable: boolean;
@@ -77,7 +83,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
    * steps) that failed, or every rule failing on something else than Odoo being unreachable or
    * refusing the login (a model this Odoo lacks). A login check's success leaves it named until a
    * poll of this instance succeeds: else instances taking turns would each be ready after a check,
-   * unready after a poll.
+   * unready after a poll. Once another instance's poll succeeded, it takes the next turn (nextTurnMs).
    */
   private pollProblems: string | null = null;
 
@@ -131,7 +137,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
    * This instance's readiness as to Odoo: its own last call (a poll, or a login check when another
    * instance polled), never another instance's poll. The shared status said one instance's wrong key
    * for all: the misconfigured one was ready whenever a good one had just polled, and the good ones
-   * unready whenever it had failed a round.
+   * unready whenever it had failed a round. So one that has not polled is ready on its checks while
+   * another's polls fail a rule: rules are tried by a poll only, and its instance is unready naming them.
    */
   get ownStatus(): OdooStatus {
     return this.own;
@@ -147,6 +154,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
       retryAfterMs = 0;
       /** Whether this round checks the login: another instance's turn to poll. */
       let checking = false;
+      /** Whether it is to take the next turn to poll (nextTurnMs). */
+      let wantsTurn = false;
       try {
         const submitted = await this.poller.poll(this.pause.signal);
         // Its own last round still holds the lock (a retry sooner than half a period): no instance
@@ -167,6 +176,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         this.own = { reachable: this.pollProblems === null, lastError: this.pollProblems, checkedAt: new Date().toISOString() };
         // Odoo answers this instance: no backoff. Rules that failed in its last poll still fail as far as it knows.
         failures = 0;
+        wantsTurn = checking && this.pollProblems !== null;
         if (this.pollProblems === null) {
           if (this.loggedFailure !== undefined)
             this.logger.info({ failedPolls }, checking ? 'checking the login to Odoo works again (another instance polls)' : 'polling Odoo works again');
@@ -210,7 +220,26 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         } else
           this.logger.debug({ reason: message, failures: failedPolls }, checking ? 'checking the login to Odoo failed again' : 'polling Odoo failed again');
       }
-      await this.waitFor(this.backoffOf(failures, checking, retryAfterMs));
+      await this.waitFor(wantsTurn ? await this.nextTurnMs() : this.backoffOf(failures, checking, retryAfterMs));
+    }
+  }
+
+  /**
+   * When to try the poll lock again after a login check that succeeded while the rules of this
+   * instance's own last poll still fail (pollProblems), which only a poll of its own clears. Turns
+   * did not bring one: the holder polls a period after its round, a checker checks a period after
+   * its check, and which finds the lock free drifts a few ms a cycle, so after the rules were fixed
+   * a checker stayed 503 for hours at a 30 s period. Once the shared status shows a poll after its
+   * own that succeeded, it tries as the lock lapses, before the holder's next round; while the last
+   * poll failed too, a period as before, so that instances all failing a rule poll no more often.
+   */
+  private async nextTurnMs(): Promise<number> {
+    try {
+      if (!(await readLastPoll(this.redis, this.connectorKeys)).reachable) return this.env.ODOO_POLL_MS;
+      return Math.min(this.env.ODOO_POLL_MS, (await this.poller.turnLeftMs()) + TURN_MARGIN_MS);
+    } catch {
+      // Redis failing: the next round meets it, and says so.
+      return this.env.ODOO_POLL_MS;
     }
   }
 

@@ -98,6 +98,14 @@ export class OdooPoller {
   }
 
   /**
+   * How long (ms) the poll lock still holds, whoever holds it; 0 when none does. An instance waiting
+   * for its turn (ConnectorHost) tries the lock then, before its holder's next round.
+   */
+  async turnLeftMs(): Promise<number> {
+    return Math.max(0, await this.redis.pttl(this.keys.pollLock));
+  }
+
+  /**
    * One round over every rule; resolves with the missions submitted, null when it is another
    * instance's turn, or NOT_DUE when this instance still holds the lock from its own last round (a
    * retry after a failure sooner than half a period): that is no other instance polling, whose turn
