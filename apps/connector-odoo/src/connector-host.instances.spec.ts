@@ -129,4 +129,27 @@ describe('ConnectorHost, two instances (real Redis, a fake Odoo on loopback)', (
     await waitFor(async () => ready(first) && ready(second), { timeoutMs: 2.5 * POLL_MS, what: 'both instances to be ready' });
     expect(Date.now() - fixedAt).toBeLessThan(2.5 * POLL_MS);
   });
+
+  it('given Odoo down until both instances back off their polls past a period, when it answers again, then both are ready within a period or two', async () => {
+    const POLL_MS = 400;
+    for (const model of ['helpdesk.ticket', 'maintenance.request']) odoo.records.set(model, []);
+    // A failed poll waits five periods before the next.
+    const [first, second] = [instanceOf(POLL_MS, 5 * POLL_MS), instanceOf(POLL_MS, 5 * POLL_MS)];
+    first.onApplicationBootstrap();
+    second.onApplicationBootstrap();
+    await waitFor(async () => ready(first) && ready(second), { timeoutMs: 5 * POLL_MS, what: 'both instances to be ready' });
+
+    const downAt = Date.now();
+    odoo.outage = 'down';
+    // No instance holds the lock for long: each polls in turn, fails, and backs off.
+    const failedSinceDown = (instance: number) => rounds.some((round) => round.instance === instance && round.failed && round.at >= downAt);
+    await waitFor(async () => failedSinceDown(1) && failedSinceDown(2), { timeoutMs: 10 * POLL_MS, what: 'a failed poll of each instance' });
+    expect([first, second].map((host) => unreadyFor(host, 'HTTP 503'))).toEqual([true, true]);
+
+    odoo.outage = null;
+    const upAt = Date.now();
+    // Each waited out its backoff (five periods here, up to 5 minutes) before its readiness came back.
+    await waitFor(async () => ready(first) && ready(second), { timeoutMs: 2.5 * POLL_MS, what: 'both instances to be ready again' });
+    expect(Date.now() - upAt).toBeLessThan(2.5 * POLL_MS);
+  });
 });

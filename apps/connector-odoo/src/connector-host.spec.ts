@@ -25,17 +25,18 @@ describe('ConnectorHost (real Redis)', () => {
   /**
    * A host polling with `poller` every millisecond (and backing off from 1 ms), logging to `logger`,
    * checking its login with `odoo` when poll says it is another instance's turn, its write-back and
-   * metrics idle, its shared status under `keys`.
+   * metrics idle, its shared status under `keys`; `env` sets other periods.
    */
   const hostOf = (
     poller: Pick<OdooPoller, 'poll'>,
     logger: PinoLogger,
     odoo: Pick<OdooClient, 'abortCalls' | 'checkLogin'> = answeringOdoo,
     keys = new ConnectorKeys(logKeys),
+    env: Pick<Environment, 'ODOO_POLL_MS' | 'ODOO_BACKOFF_MS'> = { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 },
   ) =>
     new ConnectorHost(
       redis,
-      { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 } as Environment,
+      env as Environment,
       logKeys,
       keys,
       poller as OdooPoller,
@@ -306,5 +307,39 @@ describe('ConnectorHost (real Redis)', () => {
     const gaps = checkedAt.slice(1).map((at, i) => at - checkedAt[i]);
     // ODOO_POLL_MS is 1 ms: the checks' own backoff doubled to 2 s by the 13th, and to 5 minutes in an outage (readiness back that late).
     expect(Math.max(...gaps)).toBeLessThan(500);
+  });
+
+  it('given Odoo down, then polls still wait out their backoff, and its login is checked a period apart in between', async () => {
+    const [POLL_MS, BACKOFF_MS] = [20, 100];
+    const down = () => new OdooUnavailableError('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069');
+    const rounds: { at: number; poll: boolean }[] = [];
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        rounds.push({ at: Date.now(), poll: true });
+        if (rounds.filter((round) => round.poll).length === 4) reached();
+        throw down();
+      },
+    };
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        rounds.push({ at: Date.now(), poll: false });
+        throw down();
+      },
+    };
+    const host = hostOf(poller, quiet, odoo, undefined, { ODOO_POLL_MS: POLL_MS, ODOO_BACKOFF_MS: BACKOFF_MS });
+    host.onApplicationBootstrap();
+    await done;
+    await host.onModuleDestroy();
+    const polls = rounds.filter((round) => round.poll).map((round) => round.at);
+    const checks = rounds.filter((round) => !round.poll).map((round) => round.at);
+    // Doubling from ODOO_BACKOFF_MS, as before.
+    polls.slice(1).forEach((at, i) => expect(at - polls[i]).toBeGreaterThanOrEqual(BACKOFF_MS * 2 ** i - 1));
+    // Only polls were made, each after its whole backoff (up to 5 minutes): readiness came back that late after Odoo did.
+    polls.slice(1).forEach((at, i) => expect(checks.filter((check) => check > polls[i] && check < at).length).toBeGreaterThanOrEqual(1));
+    // A period apart: a down Odoo gets no more than a call a period, and the poll when it is due.
+    expect(checks.length).toBeLessThanOrEqual((polls[3] - polls[0]) / POLL_MS + 3);
   });
 });

@@ -64,7 +64,7 @@ export async function readLastPoll(redis: RedisConnection, keys: ConnectorKeys):
 
 /**
  * Runs the connector from start-up to shutdown: the poll loop (In; every ODOO_POLL_MS, backing off
- * while Odoo fails; a poll where only some rules fail keeps the period, and readiness names them), the write-back outbox over the log and the write-back worker (Out).
+ * while Odoo fails, its login checked each period meanwhile; a poll where only some rules fail keeps the period, and readiness names them), the write-back outbox over the log and the write-back worker (Out).
  * When it is another instance's turn to poll, the loop checks this instance's login instead: its
  * readiness (ownStatus) comes from its own calls to Odoo only, never from another instance's poll.
  */
@@ -150,14 +150,25 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     let failedPolls = 0;
     /** What the last failure's Retry-After asked to wait (ms): a 429's, or a 503's. */
     let retryAfterMs = 0;
+    /**
+     * When the next poll is due (Date.now()) while polls back off past a period, after a poll that
+     * failed in a way a login check finds (Odoo unreachable, or refusing the login): until then each
+     * round is a login check, a period apart. 0: the next round polls.
+     */
+    let pollDueAt = 0;
     while (!this.stopping) {
       retryAfterMs = 0;
-      /** Whether this round checks the login: another instance's turn to poll. */
+      /** Whether this round checks the login between polls backing off, not at another instance's turn. */
+      const betweenPolls = pollDueAt !== 0;
+      /** Whether this round checks the login: another instance's turn to poll, or polls backing off. */
       let checking = false;
       /** Whether it is to take the next turn to poll (nextTurnMs). */
       let wantsTurn = false;
+      const why = betweenPolls ? 'polls back off meanwhile' : 'another instance polls';
       try {
-        const submitted = await this.poller.poll(this.pause.signal);
+        // Polls backing off after an outage left several instances without a turn to check on: each
+        // waited out its own backoff (up to 5 minutes) before its readiness came back.
+        const submitted = betweenPolls ? null : await this.poller.poll(this.pause.signal);
         // Its own last round still holds the lock (a retry sooner than half a period): no instance
         // polls meanwhile, and a login check's success made a poll failing on every rule look ready.
         if (submitted === NOT_DUE) {
@@ -165,7 +176,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           continue;
         }
         if (submitted === null) {
-          // Another instance's turn: its poll says nothing of this one's login, key or way to Odoo.
+          // Another instance's turn (its poll says nothing of this one's login, key or way to Odoo), or
+          // polls backing off: a check tells when Odoo answers again.
           checking = true;
           await this.odoo.checkLogin();
         } else {
@@ -176,10 +188,11 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         this.own = { reachable: this.pollProblems === null, lastError: this.pollProblems, checkedAt: new Date().toISOString() };
         // Odoo answers this instance: no backoff. Rules that failed in its last poll still fail as far as it knows.
         failures = 0;
+        pollDueAt = 0;
         wantsTurn = checking && this.pollProblems !== null;
         if (this.pollProblems === null) {
           if (this.loggedFailure !== undefined)
-            this.logger.info({ failedPolls }, checking ? 'checking the login to Odoo works again (another instance polls)' : 'polling Odoo works again');
+            this.logger.info({ failedPolls }, checking ? `checking the login to Odoo works again (${why})` : 'polling Odoo works again');
           failedPolls = 0;
           this.loggedFailure = undefined;
         }
@@ -198,6 +211,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         failedPolls++;
         const message = error instanceof Error ? error.message : String(error);
         if (partial || (!checking && !loginCheckTells(error))) this.pollProblems = message;
+        // A check finds when Odoo answers again: polls wait out their backoff, checks a period at most.
+        else if (!checking) pollDueAt = Date.now() + this.backoffOf(failures, false, retryAfterMs);
         this.own = { reachable: false, lastError: message, checkedAt: new Date().toISOString() };
         if (!checking) {
           this.metrics.pollFailed();
@@ -211,7 +226,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           this.logger.warn(
             { reason: message, failures: failedPolls },
             checking
-              ? 'checking the login to Odoo failed (another instance polls); backing off (logged again when the reason changes, and once Odoo answers)'
+              ? `checking the login to Odoo failed (${why}); backing off (logged again when the reason changes, and once Odoo answers)`
               : partial
                 ? 'polling Odoo failed for some rules; the others were polled (logged again when the reason changes, and once all are)'
                 : 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)',
@@ -220,7 +235,10 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         } else
           this.logger.debug({ reason: message, failures: failedPolls }, checking ? 'checking the login to Odoo failed again' : 'polling Odoo failed again');
       }
-      await this.waitFor(wantsTurn ? await this.nextTurnMs() : this.backoffOf(failures, checking, retryAfterMs));
+      const wait = wantsTurn ? await this.nextTurnMs() : this.waitMs(failures, checking, retryAfterMs, pollDueAt);
+      // The poll is due by the end of this wait: the next round makes it.
+      if (pollDueAt - Date.now() <= wait) pollDueAt = 0;
+      await this.waitFor(wait);
     }
   }
 
@@ -252,6 +270,15 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     const backoff = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
     // A rate-limited Odoo asked for a wait: polling before it only prolongs the limit.
     return Math.max(checking ? Math.min(backoff, this.env.ODOO_POLL_MS) : backoff, retryAfterMs);
+  }
+
+  /**
+   * How long to wait before the next round: the backoff (backoffOf), or, while polls back off past
+   * a period (pollDueAt), a period at most until the poll is due, as a check comes first.
+   */
+  private waitMs(failures: number, checking: boolean, retryAfterMs: number, pollDueAt: number): number {
+    if (pollDueAt === 0) return this.backoffOf(failures, checking, retryAfterMs);
+    return Math.max(0, Math.min(this.env.ODOO_POLL_MS, pollDueAt - Date.now()), retryAfterMs);
   }
 
   private async waitFor(ms: number): Promise<void> {
