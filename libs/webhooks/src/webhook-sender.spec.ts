@@ -80,6 +80,37 @@ describe('WebhookSender against a receiver', () => {
     }
   });
 
+  it('given an https receiver whose TLS handshake has not ended, when the signal aborts, then the attempt is aborted before sending: no byte of the request can have left', async () => {
+    // A TCP server that takes the connection and never answers the handshake.
+    const sockets = new Set<Socket>();
+    const received: Buffer[] = [];
+    const receiver = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const stop = new AbortController();
+      // Aborted once the handshake's first message (the ClientHello) has arrived: TCP is connected.
+      receiver.once('connection', (socket: Socket) => socket.once('data', () => stop.abort()));
+      const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1'), 2_000);
+      // It was a retryable error, as of a request the receiver may have got: TCP's connect counted as sent.
+      expect(await sender.send({ ...webhook, url: `https://127.0.0.1:${port}/in` }, stop.signal)).toEqual({
+        error: 'aborted before the request was sent',
+        aborted: true,
+      });
+      // The handshake's opening record (content type 22), and nothing of HTTP.
+      expect(received.length).toBeGreaterThan(0);
+      expect(received[0][0]).toBe(22);
+      expect(Buffer.concat(received).includes('POST')).toBe(false);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      receiver.close();
+    }
+  });
+
   it('given a receiver that has answered but not finished its body, when the signal aborts, then the attempt ends with its status: the answer stands', async () => {
     const receiver = await WebhookReceiver.start();
     try {

@@ -1,6 +1,7 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { LookupFunction } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import ipaddr from 'ipaddr.js';
 import { AttemptResult } from '@app/runtime';
 import { TraceCarrier } from '@app/tracing';
@@ -110,8 +111,9 @@ export class WebhookSender {
       const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), leftMs);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       request.on('socket', (socket) => {
-        // A kept-alive connection is made already; a new one may still be aborted before it is.
-        if (socket.connecting) socket.once('connect', () => (connected = true));
+        // A kept-alive connection is made already; a new one may still be aborted before it is. Over
+        // TLS no byte of the request leaves before the handshake ends, which `connect` (TCP's) precedes.
+        if (socket.connecting) socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => (connected = true));
         else connected = true;
       });
       request.on('error', (error) => resolve(failed(error.message)));
