@@ -109,7 +109,7 @@ export const EXIT_WRITE = 7;
 /** Each code one cause, so that a script can tell "try again later" (4) from "fix the input" (2, 5) and "alert" (1). */
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  done (or the reader of the output stopped early, e.g. | head)
+  0  done (or the reader of the output stopped early, e.g. | head; not that of an export: see 7)
   1  verify found problems (the report names them), or rebuild left missions whose log hash chain
      breaks as they were (it names them; the log was changed: see verify), or keys of another Redis
      type (it names them), or history or state met
@@ -134,8 +134,9 @@ Exit codes:
   6  rewrap-keys left keys wrapped under a master key that is not configured (it names each key
      and that master key; every other key was rewrapped): configure it as a previous key and run
      it again before dropping any master key
-  7  export could not write its file once it had opened it (a full disk, an I/O error); the
-     file it would have replaced was left as it was`;
+  7  export could not write its file once it had opened it (a full disk, an I/O error, or the
+     reader of a pipe or socket it wrote to went away, e.g. --out /dev/stdout | head -c 1000: what
+     that reader got has no end line); the file it would have replaced was left as it was`;
 
 /**
  * The commands that take a legacy prefix (isLegacyKeyPrefix), to move a deployment's keys off it:
@@ -502,10 +503,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               report(`Not in it: ${named} under ${keys.prefix}, which an import does not bring back; see docs/operations.md, "What an import restores".`);
           });
         } catch (error) {
-          // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
-          if (writeFailure?.code === 'EPIPE') return;
           file.discard();
-          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}; ${file.leftBehind}`, EXIT_WRITE);
+          // A reader that went away (`--out /dev/stdout | head -c …`, a backup host's ssh cut off) got an
+          // export cut short: no backup, however quiet `history | head` may end.
+          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${describeWriteFailure(writeFailure)}; ${file.leftBehind}`, EXIT_WRITE);
           const reason = error instanceof Error ? error.message : String(error);
           if (redisTrouble(error)) throw new CliError(`export stopped, Redis failed during it (${reason}); ${file.leftBehind}`, EXIT_REDIS);
           throw new CliError(`${reason}; ${file.leftBehind}`, error instanceof CliError ? error.exitCode : EXIT_USAGE);
@@ -1288,6 +1289,18 @@ class ProgressView {
     this.bar?.stop();
     this.bar = undefined;
   }
+}
+
+/** Codes of a write whose reader is gone: a pipe's (EPIPE), a socket's (ECONNRESET), a stream destroyed after either. */
+const READER_GONE = ['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED'];
+
+/**
+ * Why an export's file failed: the system's error, or its reader gone, said as such. Not how many
+ * events that reader got: each write hands it a batch of up to DEFAULT_LOG_BATCH events, of which
+ * a pipe takes what fits, so a count would say none, or all, of what it holds.
+ */
+function describeWriteFailure(error: NodeJS.ErrnoException): string {
+  return error.code !== undefined && READER_GONE.includes(error.code) ? `the reader went away (${error.code})` : error.message;
 }
 
 /** What a prefix holds that an export does not carry: live schedules, webhook subscriptions and registered agents. */

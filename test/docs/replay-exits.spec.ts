@@ -76,4 +76,15 @@ describe("the replay CLI's exit codes in the docs", () => {
     expect(flat('README.md')).toContain(`${EXIT_WRITE} \`export\` could not write its file once it had opened it`);
     expect(await help()).toContain(`${EXIT_WRITE} export could not write its file once it had opened it`);
   });
+
+  // An export whose reader went away exited 0, as the README and --help said ("or of export --out /dev/stdout, stopped early").
+  it('given an export to stdout whose reader goes away, then the README, the --help and the export files section give exit 7, not 0', async () => {
+    expect(flat('README.md')).toContain('the command ends quietly; but not the reader of an export, see 7)');
+    expect(flat('README.md')).toContain('or the reader of a pipe or socket it wrote to went away');
+    expect(await help()).toContain('(or the reader of the output stopped early, e.g. | head; not that of an export: see 7)');
+    expect(await help()).toContain(
+      `${EXIT_WRITE} export could not write its file once it had opened it (a full disk, an I/O error, or the reader of a pipe or socket`,
+    );
+    expect(flat('docs/operations.md')).toContain(`is a failed write too, exit ${EXIT_WRITE}, since what it got is an export cut short`);
+  });
 });

@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { EXIT_OK, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
 import { appendBulkMissions } from '../support/bulk-missions';
-import { outsideNpm } from '../support/replay-process';
+import { outsideNpm, startReplay } from '../support/replay-process';
 import { ProcessExit, runUntilExit } from '../support/run-until-exit';
 
 /**
@@ -16,6 +16,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DEADLINE_MS = 15_000;
 /** Well above a pipe's 64 KiB buffer, so the export is still writing when its reader goes. */
 const EXTRA_MISSIONS = 300;
+/** What an export to stdout says when its reader goes. */
+const READER_GONE = 'replay: cannot write /dev/stdout: the reader went away (EPIPE); what /dev/stdout got has no end line (an export cut short)';
 
 /**
  * Runs `replay <args> | <reader>` in bash (a real pipe: a child's piped stdio in node is a socket,
@@ -58,8 +60,21 @@ describe('replay with a stdout whose reader closed early (dist, real Redis)', ()
     expect(await runPipedInto('true', ['bogus'], env(), { withStderr: true })).toEqual({ code: EXIT_USAGE, output: [] });
   });
 
-  // It exited 4, "Redis cannot be reached", since the file's EPIPE was taken for the Redis connection's.
-  it('given export --out /dev/stdout piped into head -c 1, then it ends quietly with exit 0', async () => {
-    expect(await runPipedInto('head -c 1 >/dev/null', ['export', '--out', '/dev/stdout'], env())).toEqual({ code: EXIT_OK, output: [] });
+  // It exited 0 with nothing on stderr: a backup cut short (`| gzip` killed, ssh cut off) read as made,
+  // and only an import refused it later. (Before that, it exited 4, the file's EPIPE taken for Redis'.)
+  it('given export --out /dev/stdout piped into a reader that goes after 1 byte, then it fails with exit 7 saying what the reader got has no end line', async () => {
+    expect(await runPipedInto('head -c 1 >/dev/null', ['export', '--out', '/dev/stdout'], env())).toEqual({
+      code: EXIT_WRITE,
+      output: [READER_GONE],
+    });
+  });
+
+  // The same, with the piped stdio of a child process Node spawns (a socket, as systemd's journal is) destroyed by its parent.
+  it('given export --out /dev/stdout into a socket its reader destroys half way, then it fails with exit 7 saying what the reader got has no end line', async () => {
+    const run = startReplay(['export', '--out', '/dev/stdout'], env(), DEADLINE_MS);
+    run.child.stdout?.once('data', () => run.child.stdout?.destroy());
+
+    const { code, stderr } = await run.exited;
+    expect({ code, stderr }).toEqual({ code: EXIT_WRITE, stderr: `${READER_GONE}\n` });
   });
 });
