@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { BigIntStats, createWriteStream, fstatSync, fsync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { BigIntStats, createWriteStream, fstatSync, fsync, lstatSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
 
 const STDOUT_FD = 1;
 const STDERR_FD = 2;
+/** How far up the process tree the npm that ran the command is looked for. */
+const MAX_ANCESTORS = 32;
 
 /**
  * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
@@ -126,15 +128,53 @@ export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string
   // A terminal keeps nothing: what else reaches it spoils no export.
   if (isatty(STDOUT_FD)) return undefined;
   // `npm run` (and `npm test`, `npm start`) prints `> brain-mission-system@0.1.0 replay` and the
-  // script on the stdout it gives the script, unless silent (-s: npm_config_loglevel=silent);
-  // npm exec (npx) prints nothing.
+  // script on its own stdout, unless silent (-s: npm_config_loglevel=silent); npm exec (npx) prints
+  // nothing. Its variables reach every process the script starts, also one whose stdout the script
+  // sent elsewhere (`node dist/scripts/replay.js export --out /dev/stdout | gzip > b.gz`), which
+  // that header does not reach.
   const npmScript = env.npm_lifecycle_event;
-  if (npmScript !== undefined && env.npm_command !== 'exec' && env.npm_config_loglevel !== 'silent') {
+  if (npmScript !== undefined && env.npm_command !== 'exec' && env.npm_config_loglevel !== 'silent' && npmPrintsOnStdout(env)) {
     return `npm without -s prints its own "> …" lines on stdout ahead of the export: run npm run -s ${npmScript} -- … (or node dist/scripts/replay.js …)`;
   }
   // `> backup.jsonl 2>&1`, cron's idiom: "Exported …", or the error of a failed export, would follow the export's lines.
   if (isOpenAs(target, STDERR_FD)) return 'stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere';
   return undefined;
+}
+
+/**
+ * Whether the npm that ran this process's script prints on the process's stdout: its own stdout
+ * is the same file. Taken to when that cannot be told (see npmStdout).
+ */
+function npmPrintsOnStdout(env: NodeJS.ProcessEnv): boolean {
+  const npm = npmStdout(env.npm_execpath);
+  return npm === undefined || isStdout(npm);
+}
+
+/**
+ * The stdout of the npm that ran this process (the nearest ancestor that is npm), as `proc` (Linux'
+ * /proc) shows it, from the process `pid` (this one's parent) up; undefined when it cannot be told:
+ * no /proc (not Linux), no npm among the ancestors (yarn, pnpm), its fds not readable (another
+ * user's). `execPath`: npm_execpath, the npm-cli.js that npm runs as.
+ */
+export function npmStdout(execPath: string | undefined, proc = '/proc', pid = process.ppid): BigIntStats | undefined {
+  // Down to pid 1 itself: npm is often that in a container (CMD ["npm", "start"]).
+  for (let depth = 0; pid > 0 && depth < MAX_ANCESTORS; depth++) {
+    try {
+      if (isNpm(readFileSync(`${proc}/${pid}/cmdline`, 'utf8'), execPath)) return statSync(`${proc}/${pid}/fd/1`, { bigint: true });
+      const stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
+      // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so fields are counted from its last `)`.
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Whether a /proc cmdline (arguments NUL-separated) is npm's: `node /…/npm-cli.js run …`, or the title npm gives itself, `npm run …`. */
+function isNpm(cmdline: string, execPath: string | undefined): boolean {
+  const words = cmdline.split(/[\0 ]/).filter(Boolean).slice(0, 2);
+  return words.some((word) => word === execPath || basename(word) === 'npm' || basename(word) === 'npm-cli.js');
 }
 
 function isNullDevice(file: BigIntStats): boolean {

@@ -1,11 +1,12 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { KeyLayout } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WRITE } from '../../scripts/replay';
-import { startNpmReplayInShell, startReplay, startReplayInShell } from '../support/replay-process';
+import { startNpmReplayInShell, startNpmScriptInShell, startReplay, startReplayInShell } from '../support/replay-process';
 
 /**
  * `replay export --out /dev/stdout` into a pipe and into a file the shell redirected stdout to:
@@ -145,6 +146,21 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     const lines = (await readFile(piped, 'utf8')).split('\n');
     expect(lines).toContain('> brain-mission-system@0.1.0 replay');
     expect(lines.filter((line) => line !== '' && !line.startsWith('> '))).toEqual([]);
+  });
+
+  // Refused with exit 2 ("npm without -s prints its own "> …" lines on stdout"), though npm's header went to npm's own stdout, not into the pipe.
+  it("given a package script that pipes replay export --out /dev/stdout into gzip, run by npm run without -s, then the pipe gets exactly the export and npm's header its own stdout", async () => {
+    const host = path.join(dir, 'backup-host');
+    await mkdir(host);
+    const script = '"$REPLAY_NODE" "$REPLAY_ROOT/dist/scripts/replay.js" export --out /dev/stdout | gzip > "$EXPORT_FILE"';
+    await writeFile(path.join(host, 'package.json'), JSON.stringify({ name: 'backup-host', version: '1.0.0', scripts: { backup: script } }));
+    const gzipped = path.join(dir, 'npm-backup.jsonl.gz');
+
+    const run = await startNpmScriptInShell(host, 'backup', env({ EXPORT_FILE: gzipped })).exited;
+
+    expect(run).toMatchObject({ code: EXIT_OK, stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n` });
+    expect(run.stdout.split('\n')).toContain('> backup-host@1.0.0 backup');
+    expect(gunzipSync(await readFile(gzipped)).toString('utf8')).toBe(reference);
   });
 
   it('given npm run -s replay exporting to /dev/stdout, then the pipe gets exactly the export', async () => {

@@ -54,6 +54,14 @@ export function startNpmReplayInShell(
   return startInShell(`npm run ${npmOptions.join(' ')} replay --`, args, redirect, env, deadlineMs);
 }
 
+/**
+ * `npm run <script>` of the package in `dir` (a package.json a test writes), run by bash as an
+ * operator types it; its script finds `dist/scripts/replay.js` under $REPLAY_ROOT and node as $REPLAY_NODE.
+ */
+export function startNpmScriptInShell(dir: string, script: string, env: NodeJS.ProcessEnv, deadlineMs = 30_000): ReplayProcess {
+  return startInShell(`npm run --prefix "$NPM_PACKAGE_DIR" ${script}`, [], '', { ...env, NPM_PACKAGE_DIR: dir, REPLAY_ROOT: ROOT }, deadlineMs);
+}
+
 function startInShell(command: string, args: readonly string[], redirect: string, env: NodeJS.ProcessEnv, deadlineMs: number): ReplayProcess {
   const script = `${command} "$@" ${redirect}; exit "\${PIPESTATUS[0]}"`;
   const child = spawn('bash', ['-c', script, 'replay', ...args], {
