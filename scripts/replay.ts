@@ -437,7 +437,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .requiredOption(
       '--out <file.jsonl>',
       'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid>-<random> until then); ' +
-        '/dev/stdout (or the file stdout is redirected to) is written directly, and what export says then goes to stderr',
+        '/dev/stdout (or -, or the file stdout is redirected to) is written directly, and what export says then goes to stderr (a file named - is ./-)',
+      parseOut,
     )
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
@@ -1160,6 +1161,11 @@ function collectAnchor(value: string, previous: LogAnchor[]): LogAnchor[] {
   if (!match)
     throw new InvalidArgumentError(`"${value}" is not <partition>:<hash>, a log head as verify prints it (e.g. 0:3f786850e387550fdab836ed7e6dc881de23001b)`);
   return [...previous, { partition: Number(match[1]), hash: match[2] }];
+}
+
+/** --out: `-` is stdout, as for most tools that write a file (a file of that name is `./-`). */
+function parseOut(value: string): string {
+  return value === '-' ? '/dev/stdout' : value;
 }
 
 function parsePositiveInt(value: string): number {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -66,6 +67,26 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     expect(await readFile(piped, 'utf8')).toBe(reference);
     expect(run).toEqual({ code: EXIT_OK, signal: null, stdout: '', stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n` });
     expect(await restored(piped)).toBe(reference);
+  });
+
+  // Exit 0 and `Exported … to -.`, written to a new file named `-` in the working directory, and nothing to the pipe.
+  it('given export --out - piped into another process, then the pipe gets exactly the export, as with /dev/stdout, and no file named - is written', async () => {
+    const piped = path.join(dir, 'dash.jsonl');
+    const dash = path.join(ROOT, '-');
+    try {
+      const run = await startReplayInShell(['export', '--out', '-'], '| cat > "$EXPORT_FILE"', env({ EXPORT_FILE: piped })).exited;
+
+      expect(await readFile(piped, 'utf8')).toBe(reference);
+      expect(run).toEqual({
+        code: EXIT_OK,
+        signal: null,
+        stdout: '',
+        stderr: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to /dev/stdout.\n`,
+      });
+      expect(existsSync(dash)).toBe(false);
+    } finally {
+      await rm(dash, { force: true });
+    }
   });
 
   // Nothing was written, exit 2: `cannot write /dev/stdout: ENXIO`, since Linux cannot open a socket through /proc/self/fd/1.
