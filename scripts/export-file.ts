@@ -18,7 +18,7 @@ const MAX_ANCESTORS = 32;
  * most often the last backup, which an export that fails or is interrupted half way must not
  * have destroyed. A pipe or a device is written to directly: it keeps nothing. So is the process's
  * stdout (`/dev/stdout`, `/dev/fd/1`, or the very file a shell redirected it to), whatever it is:
- * a file behind it is the shell's (`>> app.log` appends to it), not one to replace; anything else
+ * a file behind it is the shell's (`> backup.jsonl`, keeping its mode), not one to replace; anything else
  * behind it (a pipe, a socket, a terminal) is written through Node's own process.stdout.
  */
 export class ExportFile {
@@ -49,10 +49,11 @@ export class ExportFile {
     const existing = statSync(out, { bigint: true, throwIfNoEntry: false });
     const toStdout = existing !== undefined && isStdout(existing);
     if (toStdout && existing.isFile()) {
-      // Through fd 1 itself, at the offset the shell shares with it (appended to after `>>`, and
-      // written on from after `{ echo header; replay …; echo footer; } > f`): opening the file again
-      // would truncate it, or write from its start. Never closed (autoClose, discard): the next file
-      // or socket opened would take over the number of the process's stdout.
+      // Through fd 1 itself, at the offset the shell shares with it (of an empty file: see
+      // stdoutExportRefusal): opened again, the export would have an offset of its own, and what
+      // the shell writes after it (`{ replay …; echo done; } > f`) would land over its start. Never
+      // closed (autoClose, discard): the next file or socket opened would take over the number of
+      // the process's stdout.
       return new ExportFile(out, createWriteStream(out, { fd: STDOUT_FD, autoClose: false }), undefined, undefined, false, true);
     }
     if (toStdout) {
@@ -138,6 +139,13 @@ export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string
   }
   // `> backup.jsonl 2>&1`, cron's idiom: "Exported …", or the error of a failed export, would follow the export's lines.
   if (isOpenAs(target, STDERR_FD)) return 'stderr is the same file as stdout, so the summary and any error would land in the export: send 2> elsewhere';
+  // `>> app.log` onto what the file held, `1<>` over it, `{ echo header; replay …; } > f`: the file
+  // would hold more than the export, which import then refuses (lines added), while the export
+  // said it was made. `>` truncates the file first.
+  if (target.isFile() && target.size > 0n) {
+    const held = `${target.size} byte${target.size === 1n ? '' : 's'}`;
+    return `stdout is a file that already holds ${held}: the export added to them would not import; write to an empty file (>) or use --out <file>`;
+  }
   return undefined;
 }
 

@@ -120,7 +120,8 @@ Exit codes:
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; an export --out /dev/stdout
      whose stdout would get more than the export (stderr sent there too, or npm's header: npm run
-     without -s, onto the same stdout) or discard it (stdout /dev/null or closed); credentials Redis refuses;
+     without -s, onto the same stdout; or a file that already holds something, as after >>) or
+     discard it (stdout /dev/null or closed); credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
      or other than 0 beside --cluster-nodes;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE,

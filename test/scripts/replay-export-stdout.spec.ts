@@ -116,25 +116,54 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     });
   });
 
-  // The file behind the redirect was replaced by a new one of mode 0600 holding the export alone: what it held was gone.
+  // The file behind the redirect was replaced by a new one of mode 0600 holding the export alone.
   it.each([
-    ['/dev/stdout', '/dev/stdout'],
-    ['the file stdout is redirected to', 'app.log'],
-  ])('given export --out %s appending to a file (>>), then the file keeps what it held and the export follows it, which restores', async (_, out) => {
-    const log = path.join(dir, 'app.log');
-    await writeFile(log, 'a line written before\n');
-    await chmod(log, 0o644);
-    const run = await startReplayInShell(['export', '--out', out === 'app.log' ? log : out], '>> "$EXPORT_FILE"', env({ EXPORT_FILE: log })).exited;
+    ['/dev/stdout', '>', 'a line written before\n'],
+    ['app.log', '>', 'a line written before\n'],
+    ['/dev/stdout', '>>', ''],
+  ])(
+    'given export --out %s into app.log of the shell (%s, app.log holding %j), then app.log holds the export alone, keeps its mode and is not replaced',
+    async (out, redirect, before) => {
+      const log = path.join(dir, 'app.log');
+      await writeFile(log, before);
+      await chmod(log, 0o644);
+      const { ino } = await stat(log);
+      const run = await startReplayInShell(['export', '--out', out === 'app.log' ? log : out], `${redirect} "$EXPORT_FILE"`, env({ EXPORT_FILE: log })).exited;
 
-    expect(await readFile(log, 'utf8')).toBe(`a line written before\n${reference}`);
-    expect((await stat(log)).mode & 0o777).toBe(0o644);
-    expect(run).toMatchObject({ code: EXIT_OK, stdout: '', stderr: expect.stringMatching(/^Exported \d+ of \d+ events to .+\.\n$/) });
-    expect((await readdir(dir)).filter((name) => name.startsWith('app.log'))).toEqual(['app.log']);
-    const appended = path.join(dir, 'appended.jsonl');
-    await writeFile(appended, (await readFile(log, 'utf8')).slice('a line written before\n'.length));
-    expect(await restored(appended)).toBe(reference);
-    await rm(log);
-  });
+      expect(run).toMatchObject({ code: EXIT_OK, stdout: '', stderr: expect.stringMatching(/^Exported \d+ of \d+ events to .+\.\n$/) });
+      expect(await readFile(log, 'utf8')).toBe(reference);
+      const after = await stat(log);
+      expect({ ino: after.ino, mode: after.mode & 0o777 }).toEqual({ ino, mode: 0o644 });
+      expect((await readdir(dir)).filter((name) => name.startsWith('app.log'))).toEqual(['app.log']);
+      await rm(log);
+    },
+  );
+
+  // Exit 0 and "Exported …": `>>` left the export after what the file held, `1<>` over its start; import refused either (exit 5).
+  it.each([
+    ['/dev/stdout', '>>'],
+    ['app.log', '>>'],
+    ['/dev/stdout', '1<>'],
+  ])(
+    'given export --out %s into app.log of the shell (%s) that is not empty, then it is refused with exit 2 and app.log is left as it was',
+    async (out, redirect) => {
+      const log = path.join(dir, 'app.log');
+      await writeFile(log, 'a line written before\n');
+      const named = out === 'app.log' ? log : out;
+      const run = await startReplayInShell(['export', '--out', named], `${redirect} "$EXPORT_FILE"`, env({ EXPORT_FILE: log })).exited;
+
+      expect(run).toEqual({
+        code: EXIT_USAGE,
+        signal: null,
+        stdout: '',
+        stderr:
+          `replay: cannot export to ${named}: stdout is a file that already holds 22 bytes: the export added to them would not import; ` +
+          'write to an empty file (>) or use --out <file>\n',
+      });
+      expect(await readFile(log, 'utf8')).toBe('a line written before\n');
+      await rm(log);
+    },
+  );
 
   // Exit 0, and "Exported … to /dev/stdout." was the file's last line: import refused it (exit 5).
   it.each([
