@@ -121,6 +121,37 @@ describe('DueMissionsWalk (real Redis)', () => {
     expect(await runOf()).toEqual(waiting.slice(SWEEP_BATCH));
   });
 
+  // The members tied with a stopped run's place were read whatever `until`: a run due by an earlier
+  // time (the clock stepped back) acted on missions not yet due, took them for stale and forgot
+  // their entries; 201 missions with one deadline lost the 201st's for good.
+  it('given a stopped run among entries due at one time, when the next run is due by an earlier time, then it acts on none of them and reads the entries due by then', async () => {
+    const key = new PartitionKeys(prefix, 3).deadlines;
+    const tied = Array.from({ length: SWEEP_BATCH + 1 }, (_, i) => `m-tied-${String(i).padStart(3, '0')}`);
+    await redis.zadd(key, ...tied.flatMap((id) => [1000, id]));
+    const walk = newWalk();
+    const runUntil = async (until: string) => {
+      const actedOn: string[] = [];
+      await walk.walk(partition, key, until, async (missionId) => {
+        actedOn.push(missionId);
+        if ((await redis.zscore(key, missionId)) !== '1000' || Number(until) >= 1000) {
+          await redis.zrem(key, missionId);
+          return DueEntry.Left;
+        }
+        // Not due yet by its own data: a sweep's transition skips it, and its entry is taken for stale.
+        return DueEntry.staleAfter({ kind: 'not_found' });
+      });
+      return actedOn;
+    };
+
+    expect(await runUntil('1001')).toEqual(tied.slice(0, SWEEP_BATCH));
+    // Due before the run's place, written between the runs.
+    await redis.zadd(key, 500, 'm-earlier');
+
+    expect(await runUntil('998')).toEqual(['m-earlier']);
+    expect(await redis.zrange(key, 0, -1)).toEqual([tied[SWEEP_BATCH]]);
+    expect(await runUntil('1005')).toEqual([tied[SWEEP_BATCH]]);
+  });
+
   it('given stale entries, then the walk forgets those still as it read them and keeps one written again since', async () => {
     const key = partition.deadlines;
     await redis.zadd(key, 1, 'm-gone', 2, 'm-back');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { missionLuaOptions, PartitionKeys, PassedOverMissions, TransitionOutcome } from '@app/event-store';
 import { MissionStatus } from '@app/mission';
-import { LuaScript, luaEnum, membersInOrder, RedisConnection, SortedSetPlace } from '@app/redis';
+import { LuaScript, luaEnum, membersInOrder, parseScore, RedisConnection, SortedSetPlace, withinEnd } from '@app/redis';
 
 /** Entries read per ZRANGE, and missions a run acts on per set; the rest wait for the next run. */
 export const SWEEP_BATCH = 200;
@@ -78,7 +78,9 @@ export function withoutLease<T extends TransitionOutcome>(outcome: T): Exclude<T
  * A run acts on at most SWEEP_BATCH missions and passes over at most MAX_PASSED_OVER_PER_RUN per
  * set. A run stopped by either bound is taken up by the next where it stopped (after the last entry
  * it came to); a run that reaches the end of what is due leaves the next to start from the
- * earliest, so a mission mended meanwhile is looked at again. A mission due behind fewer than
+ * earliest, so a mission mended meanwhile is looked at again, as does a run due by an earlier time
+ * than the place it is handed. The walk reads no entry due after `until`, tied with its place or
+ * not: one read before it was due was taken for stale and forgotten. A mission due behind fewer than
  * MAX_PASSED_OVER_PER_RUN unreadable ones is acted on in the same run, one behind more in a later
  * one: each run moves the walk past that many. The place is this instance's own, kept in memory.
  */
@@ -97,8 +99,12 @@ export class DueMissionsWalk {
    * failing with UnreadableStoredDataError passes the mission over; any other failure ends the run.
    */
   async walk(partition: PartitionKeys, key: string, until: string, act: (missionId: string) => Promise<DueEntry>): Promise<void> {
-    const from = this.resumeAfter.get(key);
+    const handed = this.resumeAfter.get(key);
     this.resumeAfter.delete(key);
+    // A run due by an earlier time than the stopped one (the clock stepped back, a sweep asked for
+    // an earlier time) starts from the earliest: after a place beyond `until` it would read nothing,
+    // and pass over every entry due by `until` that joined before the place meanwhile.
+    const from = handed !== undefined && withinEnd(handed.score, until, 'asc') ? handed : undefined;
     let acted = 0;
     let passed = 0;
     // Whether an entry left the set, stays, or was written again elsewhere, the walk reads on after it.
@@ -109,7 +115,7 @@ export class DueMissionsWalk {
       // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
       if (entry?.kind === 'stale') await this.forget(partition, key, missionId, score, entry.read);
       if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
-        this.resumeAfter.set(key, { score: Number(score), member: missionId });
+        this.resumeAfter.set(key, { score: parseScore(score), member: missionId });
         return;
       }
     }
