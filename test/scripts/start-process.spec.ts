@@ -7,8 +7,8 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
-import { findFreePort, portIsFree } from '@app/redis';
-import { CONNECTOR_PORT_VARIABLE } from '@app/runtime';
+import { findFreePort, portIsFree, withinDeadline } from '@app/redis';
+import { CONNECTOR_PORT_VARIABLE, FAILED_START_CLOSE_MS } from '@app/runtime';
 import { deleteKeysByPrefix, FakeOdooServer, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, VanishingProxy, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem, launcherCheckedVariables } from '../../scripts/launcher';
@@ -463,6 +463,42 @@ describe('the services and npm start as processes', () => {
       await proxy.stop();
     }
   });
+
+  // Each used to crash with ioredis's MaxRetriesPerRequestError, a stack and exit 1, 36–48 s later,
+  // REDIS_STARTUP_TIMEOUT_MS ignored; in the one process the intake, already listening, was not closed.
+  it.each([
+    ['the intake', 'its LOG_PARTITIONS guard', 'dist/apps/intake/src/main.js', 'intake', /log-partitions/],
+    ['the intake', 'its master key guard', 'dist/apps/intake/src/main.js', 'intake', /hrandfield/i],
+    ['the intake', 'its eviction check', 'dist/apps/intake/src/main.js', 'intake', /maxmemory-policy/],
+    ['the intake', 'its stream groups', 'dist/apps/intake/src/main.js', 'intake', /xgroup/i],
+    ['the one process', "the orchestrator's stream groups (the intake listening)", 'dist/scripts/one-process.js', 'orchestrator', /xgroup[\s\S]*orchestrator/i],
+  ])(
+    "given Redis gone during %s's start, at %s, then it exits 69 in one line naming REDIS_URL, without a stack, within the start-up bound",
+    async (_who, _step, script, service, cutsAt) => {
+      const { hostname, port } = new URL(redisUrl());
+      // Past the wait for Redis at start: gone at the step's command, every connection closed and none taken.
+      const proxy = new VanishingProxy({ host: hostname, port: Number(port || 6379) }, cutsAt);
+      await proxy.start();
+      try {
+        const started = run([script], { ...baseEnv(), REDIS_URL: proxy.url, REDIS_STARTUP_TIMEOUT_MS: '1000', PORT: String(await freePortRun()) });
+        running.push(started.child);
+        await proxy.cut;
+        const cutAt = performance.now();
+        // The step's bound (1 s), then closing what started: FAILED_START_CLOSE_MS (3 s) for the app, as much for those already listening.
+        const exited = await withinDeadline(started.exited, 1_000 + 2 * FAILED_START_CLOSE_MS + 2_000);
+        const tookMs = performance.now() - cutAt;
+
+        expect(exited).toEqual({ value: 69 });
+        expect(tookMs).toBeGreaterThanOrEqual(900);
+        expect(started.stderr).toEqual([
+          `${service}: cannot reach Redis at redis://127.0.0.1:${proxy.port} within 1 s (connect ECONNREFUSED 127.0.0.1:${proxy.port}); check REDIS_URL`,
+        ]);
+        expect(started.stdout.join('\n')).not.toMatch(/^\s+at /m);
+      } finally {
+        await proxy.stop();
+      }
+    },
+  );
 
   it('given no master key configured and no data keys under the prefix, then the intake generates the local one, says so, and starts', async () => {
     const emptyPrefix = testKeyPrefix('start-process-local-master-key');

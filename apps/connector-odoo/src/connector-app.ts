@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { checkDeploymentGuards, checkLocalMasterKey, guardHttpServer, UnknownRouteFilter } from '@app/runtime';
+import { checkDeploymentGuards, checkLocalMasterKey, guardHttpServer, startBeforeServing, UnknownRouteFilter } from '@app/runtime';
 import { CONNECTOR } from './connector-keys';
 import { ConnectorOdooModule } from './connector-odoo.module';
 import { OdooMapping } from './odoo-mapping';
@@ -24,6 +24,7 @@ export async function createConnectorApp(env: Environment, mapping?: OdooMapping
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   guardHttpServer(app.getHttpServer() as Server, env);
   app.useGlobalFilters(new UnknownRouteFilter('docs/operations.md, "Odoo connector"', app.getHttpAdapter()));
-  await checkDeploymentGuards(app);
+  // Bounded should Redis go away meanwhile (exit 69); the app closed on a refusal.
+  await startBeforeServing(app, env, () => checkDeploymentGuards(app));
   return app;
 }

@@ -38,8 +38,8 @@ async function main(): Promise<void> {
   await redisOrExit(CONNECTOR, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   // Stored data keys under a master key it lacks (MasterKeyGuard), or with none set (checkLocalMasterKey): one line and exit 78, as for a bad variable.
-  // Redis lost during checkLocalMasterKey's read: one line and exit 69, as when it is not there at start.
-  const app = await createConnectorApp(env, mapping).catch(exitOnStartFailure(CONNECTOR));
+  // Redis lost during checkLocalMasterKey's read or the guards': one line and exit 69, as when it is not there at start.
+  const app = await createConnectorApp(env, mapping).catch(exitOnStartFailure(CONNECTOR, env));
   app.enableShutdownHooks([], { useProcessExit: true });
   // As the services: a taken port is one line naming the variable to set (PORT, or CONNECTOR_PORT
   // under the launcher, which names it in PORT_VARIABLE) and exit 1, not an unhandled rejection.

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
+import { ReplyError } from 'ioredis';
 import { ConfigError } from '@app/config';
 import { redisTarget, testRedis } from '@app/testing';
 import { redactUrl } from './embedded-redis';
 import { findFreePort } from './free-port';
 import { createRedisConnection } from './redis-connection';
-import { MINIMUM_REDIS_VERSION, RedisUnavailableError, waitForRedis } from './redis-startup';
+import { asRedisUnavailable, MINIMUM_REDIS_VERSION, RedisUnavailableError, waitForRedis } from './redis-startup';
 
 /** A RESP bulk string. */
 function bulk(text: string): string {
@@ -161,5 +162,27 @@ describe('createRedisConnection, while its server cannot be reached', () => {
     expect(reported).toEqual([
       `Redis connection outage-spec failed: connect ECONNREFUSED 127.0.0.1:${port}; reconnecting (further errors are not logged until it is back)`,
     ]);
+  });
+});
+
+describe('asRedisUnavailable', () => {
+  const target = { REDIS_URL: 'redis://:secret@127.0.0.1:1/0' };
+
+  it.each([
+    'WRONGTYPE Operation against a key holding the wrong kind of value',
+    'NOAUTH Authentication required.',
+    "READONLY You can't write against a read only replica.",
+    'OOM command not allowed',
+  ])('given Redis answered %s, then it is no unreachable Redis (no exit 69)', (reply) => {
+    expect(asRedisUnavailable(new ReplyError(reply), target)).toBeUndefined();
+  });
+
+  it('given ioredis gave a command up before the start-up bound, then the line says after how long and why, not "within"', () => {
+    const gaveUp = Object.assign(new Error('Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.'), {
+      name: 'MaxRetriesPerRequestError',
+    });
+    expect(asRedisUnavailable(gaveUp, target, { reason: 'connect ECONNREFUSED 127.0.0.1:1', afterMs: 38_200 })?.message).toBe(
+      'cannot reach Redis at redis://***@127.0.0.1:1/0 after 38 s (connect ECONNREFUSED 127.0.0.1:1); check REDIS_URL',
+    );
   });
 });

@@ -79,7 +79,7 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
   });
   try {
     const outcome = await withinMs(connection.ping(), options.timeoutMs);
-    if (outcome === 'timeout') throw unavailable(named, reason, options.timeoutMs);
+    if (outcome === 'timeout') throw unavailable(named, reason, { withinMs: options.timeoutMs });
     // A client for one server gets MOVED for most keys from a cluster node, and the first keyed
     // command of the start would crash on it: a variable to fix (78), which waiting would not.
     if (!cluster && (await isClusterNode(connection))) {
@@ -102,30 +102,45 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
 }
 
 /**
- * A start-up step's own reads (`read`) on `connection`, a connection of its own made once
- * waitForRedis has let the start go on (checkLocalMasterKey): Redis lost before or during them
- * ends the start as waitForRedis ends it, with a RedisUnavailableError (exit 69), once ioredis gives
- * the commands up (maxRetriesPerRequest reconnects, about 30 s) or once `timeoutMs` (the start-up
- * wait, REDIS_STARTUP_TIMEOUT_MS) passes without their answer, whichever comes first: a command
- * sent just before a drop waits to be resent however long Redis is away. A blip is waited
- * through, as the commands are resent on the reconnect. What Redis answered with an error, and any
- * other error, is thrown as it is.
+ * A start-up step's reads and writes (`read`) before the process serves (checkLocalMasterKey's on a
+ * connection of its own; a service's guards, eviction check and stream groups, see
+ * startBeforeServing), once waitForRedis has let the start go on: Redis lost before or during
+ * them ends the start as waitForRedis ends it, with a RedisUnavailableError (exit 69), once
+ * `timeoutMs` (the start-up wait, REDIS_STARTUP_TIMEOUT_MS) passes without their answer, or
+ * earlier should ioredis give a command up (maxRetriesPerRequest reconnects, about 35 s): a command
+ * sent just before a drop waits to be resent however long Redis is away. A blip is waited through,
+ * as the commands are resent on the reconnect. `connection` tells why (its last error, as waitForRedis
+ * tells). What Redis answered with an error (WRONGTYPE, NOAUTH, READONLY, OOM…), and any other error,
+ * is thrown as it is.
  */
 export async function readAtStart<T>(connection: RedisConnection, target: RedisTarget, timeoutMs: number, read: () => Promise<T>): Promise<T> {
-  const named = namedTarget(target);
   let reason: string | undefined;
   const noteReason = (error: Error) => (reason = failureReason(error));
   connection.on('error', noteReason);
+  const started = performance.now();
   try {
     const outcome = await withinMs(read(), timeoutMs);
-    if (outcome === 'timeout') throw unavailable(named, reason, timeoutMs);
+    if (outcome === 'timeout') throw unavailable(namedTarget(target), reason, { withinMs: timeoutMs });
     return outcome.value;
   } catch (error) {
-    if (error instanceof RedisUnavailableError || !isRedisUnreachable(error)) throw error;
-    throw unavailable(named, error instanceof Error ? error.message : String(error));
+    throw asRedisUnavailable(error, target, { reason, afterMs: performance.now() - started }) ?? error;
   } finally {
     connection.off('error', noteReason);
   }
+}
+
+/**
+ * The RedisUnavailableError (exit 69) for an error saying Redis could not be reached
+ * (isRedisUnreachable: ioredis gave a command up, a closed connection, a refused socket), naming the
+ * target and the variable to check; undefined for any other error, a command Redis answered with an
+ * error among them. `reason`: the connection's last error, which says why better than ioredis's
+ * "Reached the max retries per request limit"; `afterMs`: how long the start tried.
+ */
+export function asRedisUnavailable(error: unknown, target: RedisTarget, known: { reason?: string; afterMs?: number } = {}): RedisUnavailableError | undefined {
+  if (error instanceof RedisUnavailableError) return error;
+  if (!isRedisUnreachable(error)) return undefined;
+  const why = known.reason ?? (error instanceof Error ? failureReason(error) : String(error));
+  return unavailable(namedTarget(target), why, { afterMs: known.afterMs });
 }
 
 /** How the start-up lines name a target: where Redis is (the password masked), and the variable to check. */
@@ -146,10 +161,14 @@ function failureReason(error: Error & { lastNodeError?: Error }): string {
   return error.lastNodeError?.message ?? error.message;
 }
 
-/** Redis not reached, and why; `withinMs` when the wait for it ran out. */
-function unavailable({ where, variable }: NamedTarget, why: string | undefined, withinMs?: number): RedisUnavailableError {
-  const within = withinMs === undefined ? '' : ` within ${Math.round(withinMs / 1_000)} s`;
-  return new RedisUnavailableError(`cannot reach ${where}${within} (${why ?? 'no answer'}); check ${variable}`);
+/**
+ * Redis not reached, and why: "within" the wait when it ran out (`withinMs`), "after" how long the
+ * start tried when the client gave up first (`afterMs`), so the line never claims a bound it did not wait.
+ */
+function unavailable({ where, variable }: NamedTarget, why: string | undefined, time: { withinMs?: number; afterMs?: number } = {}): RedisUnavailableError {
+  const seconds = (ms: number) => `${Math.round(ms / 1_000)} s`;
+  const when = time.withinMs !== undefined ? ` within ${seconds(time.withinMs)}` : time.afterMs !== undefined ? ` after ${seconds(time.afterMs)}` : '';
+  return new RedisUnavailableError(`cannot reach ${where}${when} (${why ?? 'no answer'}); check ${variable}`);
 }
 
 /** `work`'s value, or 'timeout' when it has not settled within `ms` (its rejection, if later, is then ignored). */

@@ -9,6 +9,7 @@ export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
 export * from './deployment-guards';
+export * from './start-before-serving';
 export * from './log-partitions-guard';
 export * from './master-key-guard';
 export * from './master-key-not-set-error';

@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
-import { checkEvictionPolicy, createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisConnection, RedisUnavailableError, waitForRedis } from '@app/redis';
+import { asRedisUnavailable, checkEvictionPolicy, createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisConnection, RedisTarget, waitForRedis } from '@app/redis';
 import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { closeServiceApps } from './close-service-apps';
@@ -23,6 +23,7 @@ import { describeListenFailure } from './listen-failure';
 import { checkLocalMasterKey } from './local-master-key-check';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { handedPortVariable, PORT_VARIABLES, servicePorts } from './service-ports';
+import { FAILED_START_CLOSE_MS, startBeforeServing } from './start-before-serving';
 import { StreamMetrics } from './stream-metrics';
 import { REDIS } from './tokens';
 import { UnknownRouteFilter } from './unknown-route.filter';
@@ -122,15 +123,22 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // The intake's API has its own error handling; the others answer only health and metrics.
   if (definition.configureHttp) definition.configureHttp(app, env);
   else app.useGlobalFilters(new UnknownRouteFilter(SERVICE_ROUTES_DOCUMENTED, app.getHttpAdapter()));
-  await checkDeploymentGuards(app);
   const redisLog = new NestLogger('redis');
-  await checkEvictionPolicy(app.get<RedisConnection>(REDIS), { warn: (line) => redisLog.warn(line), info: (line) => redisLog.log(line) });
-  const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics), poisonFields: definition.poisonFields });
-  app.get(ConsumerHealth).track(server);
-  // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
-  // to the app, so they run once. The handlers' PassThroughRpcFilter comes with @StreamConsumer().
-  app.connectMicroservice({ strategy: server });
-  await app.startAllMicroservices();
+  await startBeforeServing(app, env, async () => {
+    await checkDeploymentGuards(app);
+    await checkEvictionPolicy(app.get<RedisConnection>(REDIS), { warn: (line) => redisLog.warn(line), info: (line) => redisLog.log(line) });
+    const server = streamsServer(env, definition.name, {
+      tracer: app.get(ServiceTracer),
+      events: app.get(StreamMetrics),
+      poisonFields: definition.poisonFields,
+    });
+    app.get(ConsumerHealth).track(server);
+    // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
+    // to the app, so they run once. The handlers' PassThroughRpcFilter comes with @StreamConsumer().
+    app.connectMicroservice({ strategy: server });
+    // Creates the stream groups (XGROUP CREATE).
+    await app.startAllMicroservices();
+  });
   return app;
 }
 
@@ -141,7 +149,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   await redisOrExit(definition.name, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
-  const app = await createServiceApp(definition, env).catch(exitOnStartFailure(definition.name));
+  const app = await createServiceApp(definition, env).catch(exitOnStartFailure(definition.name, env));
   // The launcher hands each service PORT, but a person set ORCHESTRATOR_PORT (or PORT+1): PORT_VARIABLE names that one.
   await listenOrExit(definition.name, app, port, handedPortVariable(process.env), env.LISTEN_HOST, { listening: () => reportListening(definition.name) });
 }
@@ -183,9 +191,9 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, (received) => void stop(received));
   for (const [i, definition] of definitions.entries()) {
     const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(async (error: unknown) => {
-      // The services started before this one stop first, as when a port is taken.
-      if (error instanceof ConfigError || error instanceof RedisUnavailableError) await closeServiceApps(apps);
-      return exitOnStartFailure(definition.name)(error);
+      // The services started before this one (already listening) stop first, as when a port is taken.
+      if (error instanceof ConfigError || asRedisUnavailable(error, envs[i])) await closeServiceApps(apps, FAILED_START_CLOSE_MS);
+      return exitOnStartFailure(definition.name, envs[i])(error);
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
@@ -212,19 +220,22 @@ export async function redisOrExit(who: string, env: Environment): Promise<void> 
   try {
     await waitForRedis(env, { timeoutMs: env.REDIS_STARTUP_TIMEOUT_MS, log: (line) => process.stderr.write(`${who}: ${line}\n`) });
   } catch (error) {
-    exitOnStartFailure(who)(error);
+    exitOnStartFailure(who, env)(error);
   }
 }
 
 /**
  * A start that failed on Redis unreachable (RedisUnavailableError: the wait for it at start, or a
- * start-up step's own reads, see readAtStart) or on its configuration: one line and exit
- * EXIT_REDIS_UNAVAILABLE (69), or as exitOnConfigError (78); any other error is thrown on.
+ * start-up step's own reads, see readAtStart; or any error of the client's saying so,
+ * asRedisUnavailable, which names `target`'s variable) or on its configuration: one line and exit
+ * EXIT_REDIS_UNAVAILABLE (69), or as exitOnConfigError (78). Any other error, a command Redis
+ * answered with an error among them, is thrown on.
  */
-export function exitOnStartFailure(who: string): (error: unknown) => never {
+export function exitOnStartFailure(who: string, target: RedisTarget): (error: unknown) => never {
   return (error) => {
-    if (!(error instanceof RedisUnavailableError)) return exitOnConfigError(who)(error);
-    process.stderr.write(`${who}: ${error.message}\n`);
+    const unavailable = asRedisUnavailable(error, target);
+    if (!unavailable) return exitOnConfigError(who)(error);
+    process.stderr.write(`${who}: ${unavailable.message}\n`);
     process.exit(EXIT_REDIS_UNAVAILABLE);
   };
 }
