@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { cursorBinding } from '@app/mission';
-import { LuaScript, luaEnum, membersAfter, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, membersAfter, parseScore, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 
 /** Result codes of claim/settle/redeliver scripts. */
@@ -409,7 +409,7 @@ export class WebhookOutbox {
 
   /** The list's entries after `last` in its order (score descending, then id descending, as Redis orders equal scores). */
   private async entriesAfter(listKey: string, last: DeliveryCursor | null, limit: number): Promise<[id: string, score: string][]> {
-    const place = last ? { score: Number(last.score), member: last.id } : { score: Infinity, member: null };
+    const place = last ? { score: parseScore(last.score), member: last.id } : { score: Infinity, member: null };
     const flat = await membersAfter(this.redis, listKey, place, { order: 'desc', end: '-inf', limit });
     const entries: [string, string][] = [];
     for (let i = 0; i < flat.length; i += 2) entries.push([flat[i], flat[i + 1]]);

@@ -144,6 +144,27 @@ describe('paging a merge of partitions (walkPartitions)', () => {
     );
   });
 
+  it('given a member at an infinite score, written as Redis writes it (`inf`), then it is merged in order, after every finite one', async () => {
+    const sets = [
+      ['m-endless', 'inf'],
+      ['m-timed', '5'],
+    ];
+    const walk: PartitionWalk<string> = {
+      order: 'asc',
+      limit: 2,
+      read: (index, cursor) => Promise.resolve(cursor.member === null ? sets[index] : []),
+      load: (ids) => Promise.resolve(ids),
+      matches: () => true,
+      binding: BINDING,
+    };
+    // Read as NaN, it compared as neither before nor after the other, and came first.
+    const page = await walkPartitions(
+      sets.map(() => ({ score: -Infinity, member: null })),
+      walk,
+    );
+    expect(page.items).toEqual(['m-timed', 'm-endless']);
+  });
+
   it('given 8 missions, then pages of 1 are 8 and pages of 2 are 4, the last without a nextCursor', async () => {
     const missions = [Array.from({ length: 8 }, (_, i) => ({ id: idOf(0, i), score: 1_000 + i, wanted: true, gone: false }))];
     for (const [limit, pages] of [

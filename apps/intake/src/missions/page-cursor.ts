@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { formatPageCursor, MAX_SCANNED_PER_PAGE, MissionPage, openPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor, sealPageCursor } from '@app/mission';
-import { SortedSetPlace } from '@app/redis';
+import { parseScore, SortedSetPlace } from '@app/redis';
 
 /** Where a page walk stopped in one log partition's sorted set: the last mission passed (membersAfter). */
 export type PageCursor = SortedSetPlace;
@@ -109,7 +109,7 @@ async function refill<T>(lane: Lane<T>, walk: PartitionWalk<T>): Promise<void> {
   const batch = walk.batch ?? SCAN_BATCH;
   const entries = await walk.read(lane.index, lane.cursor, batch);
   const ids = entries.filter((_, i) => i % 2 === 0);
-  const scores = ids.map((_, i) => Number(entries[i * 2 + 1]));
+  const scores = ids.map((_, i) => parseScore(entries[i * 2 + 1]));
   const loaded = await walk.load(ids, scores);
   lane.buffer = ids.map((member, i) => ({ place: { score: scores[i], member }, item: loaded[i] }));
   lane.exhausted = ids.length < batch;
