@@ -539,6 +539,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
     .action(async (options: { in: string; endLine: boolean }, command: Command) => {
       const g = globals(command);
+      // `-` is stdout to export; stdin cannot be imported, as no pipe can be read twice.
+      if (options.in === '-') throw new CliError('--in - (stdin) cannot be imported: an import reads its file twice; save it to a file first');
       const input = statSync(options.in, { throwIfNoEntry: false });
       if (!input) throw new CliError(`no such file: ${options.in}`);
       if (input.isDirectory()) throw new CliError(`${options.in} is a directory, not an export file`);
