@@ -47,6 +47,12 @@ describe('ConnectorHost (real Redis)', () => {
       logger,
     );
   const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as PinoLogger;
+  /** A promise (`reached`) that a test's fake resolves (`reach`) once the rounds it waits for were made. */
+  const milestone = () => {
+    let reach: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    return { reached, reach };
+  };
   /**
    * The own status a host saw at the start of each round, its poller answering `outcomes` in turn
    * (then not due again), its login checks made with `odoo`, its shared status under a prefix named `name`.
@@ -341,5 +347,38 @@ describe('ConnectorHost (real Redis)', () => {
     polls.slice(1).forEach((at, i) => expect(checks.filter((check) => check > polls[i] && check < at).length).toBeGreaterThanOrEqual(1));
     // A period apart: a down Odoo gets no more than a call a period, and the poll when it is due.
     expect(checks.length).toBeLessThanOrEqual((polls[3] - polls[0]) / POLL_MS + 3);
+  });
+
+  it('given polls that time out while its login checks succeed, then the polls keep backing off, and it is ready only until the poll after its first check fails', async () => {
+    const [POLL_MS, BACKOFF_MS, POLLS] = [20, 5, 8];
+    // What a poll's heavy reads meet behind a proxy while the light login check still answers.
+    const timedOut = () => new OdooUnavailableError('Odoo did not answer object.execute_kw within 100 ms');
+    const polls: number[] = [];
+    const readiness: boolean[] = [];
+    const enough = milestone();
+    let host: ConnectorHost | undefined;
+    const poller = {
+      poll: async () => {
+        readiness.push((host as ConnectorHost).ownStatus.reachable);
+        polls.push(Date.now());
+        if (polls.length === POLLS) enough.reach();
+        throw timedOut();
+      },
+    };
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        readiness.push((host as ConnectorHost).ownStatus.reachable);
+      },
+    };
+    host = hostOf(poller, quiet, odoo, undefined, { ODOO_POLL_MS: POLL_MS, ODOO_BACKOFF_MS: BACKOFF_MS });
+    host.onApplicationBootstrap();
+    await enough.reached;
+    await host.onModuleDestroy();
+    // Each check's success reset the backoff: a timed-out round of heavy reads every period, for ever.
+    polls.slice(1).forEach((at, i) => expect(at - polls[i]).toBeGreaterThanOrEqual(BACKOFF_MS * 2 ** i - 1));
+    // Ready after each check, unready after each poll: it flapped every few periods.
+    const becameReady = readiness.filter((ready, i) => ready && !readiness[i - 1]).length;
+    expect(becameReady).toBe(1);
   });
 });

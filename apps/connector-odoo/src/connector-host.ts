@@ -156,6 +156,13 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
      * round is a login check, a period apart. 0: the next round polls.
      */
     let pollDueAt = 0;
+    /**
+     * Whether a login check succeeded, and none failed, since this instance's last poll, which
+     * failed: Odoo answers its login, so the next poll failing again (a timeout on the heavy reads, a proxy's 504) is a
+     * poll problem no check sees. Taken for an outage, each check reset the backoff and the readiness
+     * flapped: a round of timed-out polls every period.
+     */
+    let answeredSinceFailedPoll = false;
     while (!this.stopping) {
       retryAfterMs = 0;
       /** Whether this round checks the login between polls backing off, not at another instance's turn. */
@@ -183,12 +190,14 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         } else {
           this.metrics.polled(submitted);
           this.pollProblems = null;
+          failures = 0;
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString(), polledBy: INSTANCE });
         }
         this.own = { reachable: this.pollProblems === null, lastError: this.pollProblems, checkedAt: new Date().toISOString() };
-        // Odoo answers this instance: no backoff. Rules that failed in its last poll still fail as far as it knows.
-        failures = 0;
-        pollDueAt = 0;
+        // Odoo answers this instance: the poll is due (a check ends the wait), its backoff stays until a
+        // poll succeeds. Rules that failed in its last poll still fail as far as it knows: they end nothing.
+        if (this.pollProblems === null) pollDueAt = 0;
+        answeredSinceFailedPoll = checking ? answeredSinceFailedPoll || failures > 0 : false;
         wantsTurn = checking && this.pollProblems !== null;
         if (this.pollProblems === null) {
           if (this.loggedFailure !== undefined)
@@ -210,7 +219,9 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         else if (!checking) failures++;
         failedPolls++;
         const message = error instanceof Error ? error.message : String(error);
-        if (partial || (!checking && !loginCheckTells(error))) this.pollProblems = message;
+        const checkSees = loginCheckTells(error) && !answeredSinceFailedPoll;
+        answeredSinceFailedPoll = false;
+        if (partial || (!checking && !checkSees)) this.pollProblems = message;
         // A check finds when Odoo answers again: polls wait out their backoff, checks a period at most.
         else if (!checking) pollDueAt = Date.now() + this.backoffOf(failures, false, retryAfterMs);
         this.own = { reachable: false, lastError: message, checkedAt: new Date().toISOString() };
