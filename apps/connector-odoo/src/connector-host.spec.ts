@@ -316,7 +316,8 @@ describe('ConnectorHost (real Redis)', () => {
   });
 
   it('given Odoo down, then polls still wait out their backoff, and its login is checked a period apart in between', async () => {
-    const [POLL_MS, BACKOFF_MS] = [20, 100];
+    // The backoff ten periods long: a check comes in each gap between polls even when the timers fire late.
+    const [POLL_MS, BACKOFF_MS] = [30, 300];
     const down = () => new OdooUnavailableError('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069');
     const rounds: { at: number; poll: boolean }[] = [];
     let reached: () => void = () => undefined;
@@ -336,6 +337,9 @@ describe('ConnectorHost (real Redis)', () => {
       },
     };
     const host = hostOf(poller, quiet, odoo, undefined, { ODOO_POLL_MS: POLL_MS, ODOO_BACKOFF_MS: BACKOFF_MS });
+    // Connected first: the first failed poll's write of odoo-status waited for the connection, under
+    // load past the first gap, which then had no check.
+    await redis.ping();
     host.onApplicationBootstrap();
     await done;
     await host.onModuleDestroy();
