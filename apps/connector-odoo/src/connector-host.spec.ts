@@ -385,4 +385,49 @@ describe('ConnectorHost (real Redis)', () => {
     const becameReady = readiness.filter((ready, i) => ready && !readiness[i - 1]).length;
     expect(becameReady).toBe(1);
   });
+
+  it("given its own rule failing while another instance's polls succeed, then a turn taken early that fails the same way is not taken again until it polls on its own schedule", async () => {
+    const POLL_MS = 300;
+    const keys = new ConnectorKeys(new KeyLayout(testKeyPrefix('connector-host-turns')));
+    /** Its own poll, failing on a rule of its own. */
+    const ownPoll = async (): Promise<null> => {
+      throw new OdooPollError(['rule extra-rule: access to x.denied refused'], 1);
+    };
+    /** Another instance's turn, its poll having succeeded. */
+    const othersTurn = async (): Promise<null> => {
+      await redis.hset(keys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
+      return null;
+    };
+    // Its poll, another's, its early turn failing the same, another's, its poll on its own schedule, another's.
+    const rounds = [ownPoll, othersTurn, ownPoll, othersTurn, ownPoll, othersTurn];
+    const roundsAt: number[] = [];
+    const enough = milestone();
+    const poller = {
+      poll: async () => {
+        roundsAt.push(Date.now());
+        const round = rounds.shift();
+        if (round) return round();
+        enough.reach();
+        return NOT_DUE;
+      },
+      // The lock lapses at once: a turn taken early is tried 10 ms after a check.
+      turnLeftMs: async () => 0,
+    };
+    const host = hostOf(poller, quiet, answeringOdoo, keys, { ODOO_POLL_MS: POLL_MS, ODOO_BACKOFF_MS: 1 });
+    try {
+      await redis.ping();
+      host.onApplicationBootstrap();
+      await enough.reached;
+    } finally {
+      await host.onModuleDestroy();
+      await redis.del(keys.odooStatus);
+    }
+    const gaps = roundsAt.slice(1).map((at, i) => at - roundsAt[i]);
+    // After another's success, it takes the next turn.
+    expect(gaps[1]).toBeLessThan(POLL_MS / 2);
+    // That turn failed the same way: it took one after every success of the other, polling two rounds of three.
+    expect(gaps[3]).toBeGreaterThanOrEqual(POLL_MS - 1);
+    // Its own poll on its schedule failed: the next success of the other gives it a turn again.
+    expect(gaps[5]).toBeLessThan(POLL_MS / 2);
+  });
 });

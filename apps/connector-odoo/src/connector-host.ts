@@ -83,7 +83,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
    * steps) that failed, or every rule failing on something else than Odoo being unreachable or
    * refusing the login (a model this Odoo lacks). A login check's success leaves it named until a
    * poll of this instance succeeds: else instances taking turns would each be ready after a check,
-   * unready after a poll. Once another instance's poll succeeded, it takes the next turn (nextTurnMs).
+   * unready after a poll. Once another instance's poll succeeded, it takes the next turn (nextTurnMs),
+   * unless such a turn just failed with the same problems (pollLoop's turnFailedWith).
    */
   private pollProblems: string | null = null;
 
@@ -163,8 +164,20 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
      * flapped: a round of timed-out polls every period.
      */
     let answeredSinceFailedPoll = false;
+    /** Whether this round's poll is a turn taken early (nextTurnMs), after another instance's poll succeeded. */
+    let earlyTurn = false;
+    /**
+     * The poll problems an early turn failed with again: no further turn is taken early while they
+     * stay the same, until this instance polls on its own schedule. Else one whose own rule fails
+     * took a turn after each success of another instance: it polled two rounds of three, and the
+     * shared odoo-status flipped every round.
+     */
+    let turnFailedWith: string | null = null;
     while (!this.stopping) {
       retryAfterMs = 0;
+      const tookTurn: boolean = earlyTurn;
+      earlyTurn = false;
+      const problemsBefore = this.pollProblems;
       /** Whether this round checks the login between polls backing off, not at another instance's turn. */
       const betweenPolls = pollDueAt !== 0;
       /** Whether this round checks the login: another instance's turn to poll, or polls backing off. */
@@ -191,6 +204,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           this.metrics.polled(submitted);
           this.pollProblems = null;
           failures = 0;
+          turnFailedWith = null;
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString(), polledBy: INSTANCE });
         }
         this.own = { reachable: this.pollProblems === null, lastError: this.pollProblems, checkedAt: new Date().toISOString() };
@@ -198,7 +212,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         // poll succeeds. Rules that failed in its last poll still fail as far as it knows: they end nothing.
         if (this.pollProblems === null) pollDueAt = 0;
         answeredSinceFailedPoll = checking ? answeredSinceFailedPoll || failures > 0 : false;
-        wantsTurn = checking && this.pollProblems !== null;
+        wantsTurn = checking && this.pollProblems !== null && this.pollProblems !== turnFailedWith;
         if (this.pollProblems === null) {
           if (this.loggedFailure !== undefined)
             this.logger.info({ failedPolls }, checking ? `checking the login to Odoo works again (${why})` : 'polling Odoo works again');
@@ -226,6 +240,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         else if (!checking) pollDueAt = Date.now() + this.backoffOf(failures, false, retryAfterMs);
         this.own = { reachable: false, lastError: message, checkedAt: new Date().toISOString() };
         if (!checking) {
+          turnFailedWith = tookTurn && this.pollProblems !== null && this.pollProblems === problemsBefore ? this.pollProblems : null;
           this.metrics.pollFailed();
           await this.redis
             .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString(), polledBy: INSTANCE })
@@ -247,6 +262,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           this.logger.debug({ reason: message, failures: failedPolls }, checking ? 'checking the login to Odoo failed again' : 'polling Odoo failed again');
       }
       const wait = wantsTurn ? await this.nextTurnMs() : this.waitMs(failures, checking, retryAfterMs, pollDueAt);
+      earlyTurn = wantsTurn && wait < this.env.ODOO_POLL_MS;
       // The poll is due by the end of this wait: the next round makes it.
       if (pollDueAt - Date.now() <= wait) pollDueAt = 0;
       await this.waitFor(wait);
