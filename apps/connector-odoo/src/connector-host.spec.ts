@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ConnectorHost, OdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
@@ -356,7 +356,7 @@ describe('ConnectorHost (real Redis)', () => {
   it('given polls that time out while its login checks succeed, then the polls keep backing off, and it is ready only until the poll after its first check fails', async () => {
     const [POLL_MS, BACKOFF_MS, POLLS] = [20, 5, 8];
     // What a poll's heavy reads meet behind a proxy while the light login check still answers.
-    const timedOut = () => new OdooUnavailableError('Odoo did not answer object.execute_kw within 100 ms');
+    const timedOut = () => new OdooUnavailableError('Odoo did not answer object.execute_kw within 100 ms', { outcomeUnknown: true, underLoad: true });
     const polls: number[] = [];
     const readiness: boolean[] = [];
     const enough = milestone();
@@ -384,6 +384,41 @@ describe('ConnectorHost (real Redis)', () => {
     // Ready after each check, unready after each poll: it flapped every few periods.
     const becameReady = readiness.filter((ready, i) => ready && !readiness[i - 1]).length;
     expect(becameReady).toBe(1);
+  });
+
+  it('given Odoo down again for the poll right after its first successful check (flickering as it comes back), then a check makes it ready again within a period, not after the backoff', async () => {
+    const [POLL_MS, BACKOFF_MS] = [20, 300];
+    const refused = () => new OdooUnavailableError('Odoo did not answer object.execute_kw: connect ECONNREFUSED 127.0.0.1:8069');
+    const polls: number[] = [];
+    const checkedAfterBlip = milestone();
+    const polledAgain = milestone();
+    const poller = {
+      poll: async () => {
+        polls.push(Date.now());
+        if (polls.length <= 2) throw refused();
+        polledAgain.reach();
+        return null;
+      },
+    };
+    const odoo = {
+      abortCalls: () => undefined,
+      checkLogin: async () => {
+        if (polls.length === 2) checkedAfterBlip.reach();
+      },
+    };
+    const host = hostOf(poller, quiet, odoo, undefined, { ODOO_POLL_MS: POLL_MS, ODOO_BACKOFF_MS: BACKOFF_MS });
+    host.onApplicationBootstrap();
+    // Taken for a poll problem no check sees, the refusal kept it 503, with no check, until its backoff ran out.
+    const first = await Promise.race([checkedAfterBlip.reached.then(() => 'check'), polledAgain.reached.then(() => 'poll')]);
+    await waitFor(async () => host.ownStatus.reachable || polls.length > 2, {
+      timeoutMs: 5_000,
+      intervalMs: 1,
+      what: 'the check after the blip to make it ready',
+    });
+    const ready = host.ownStatus.reachable;
+    const pollsWhenReady = polls.length;
+    await host.onModuleDestroy();
+    expect({ first, ready, pollsWhenReady }).toEqual({ first: 'check', ready: true, pollsWhenReady: 2 });
   });
 
   it("given its own rule failing while another instance's polls succeed, then a turn taken early that fails the same way is not taken again until it polls on its own schedule", async () => {

@@ -159,9 +159,12 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     let pollDueAt = 0;
     /**
      * Whether a login check succeeded, and none failed, since this instance's last poll, which
-     * failed: Odoo answers its login, so the next poll failing again (a timeout on the heavy reads, a proxy's 504) is a
-     * poll problem no check sees. Taken for an outage, each check reset the backoff and the readiness
-     * flapped: a round of timed-out polls every period.
+     * failed: Odoo answers its login, so the next poll failing again under load (a timeout on the
+     * heavy reads, a proxy's 504, a 429: OdooUnavailableError.underLoad) is a poll problem no check
+     * sees. Taken for an outage, each check reset the backoff and the readiness flapped: a round of
+     * timed-out polls every period. A refused connection or Odoo's own 5xx then is Odoo down again
+     * (it flickers as it comes back), which checks do see: made sticky, it kept the instance 503
+     * for the whole backoff, up to 5 minutes, with Odoo back.
      */
     let answeredSinceFailedPoll = false;
     /** Whether this round's poll is a turn taken early (nextTurnMs), after another instance's poll succeeded. */
@@ -233,7 +236,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         else if (!checking) failures++;
         failedPolls++;
         const message = error instanceof Error ? error.message : String(error);
-        const checkSees = loginCheckTells(error) && !answeredSinceFailedPoll;
+        const checkSees = loginCheckTells(error) && !(answeredSinceFailedPoll && error instanceof OdooUnavailableError && error.underLoad);
         answeredSinceFailedPoll = false;
         if (partial || (!checking && !checkSees)) this.pollProblems = message;
         // A check finds when Odoo answers again: polls wait out their backoff, checks a period at most.

@@ -139,6 +139,35 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     expect(outcomeUnknown(await failureOf(502, 'search_read'))).toBe(true);
   });
 
+  it("given a call that meets no answer in time, a 504 or a 429, then it failed under load; Odoo's own 503 or a proxy's 502 did not", async () => {
+    const failureOf = async (make: () => void, timeoutMs?: number) => {
+      make();
+      return (await client(timeoutMs === undefined ? {} : { timeoutMs })
+        .authenticate()
+        .catch((e: unknown) => e)) as OdooUnavailableError;
+    };
+    const reset = () => {
+      odoo.outage = null;
+      odoo.foreignReply = null;
+      odoo.bodyDelayMs = null;
+    };
+    // What a heavy poll meets while a login check gets through: the connector's host keeps it a poll problem.
+    const underLoad = [
+      await failureOf(() => (odoo.outage = 'hang'), SHORT_TIMEOUT_MS),
+      await failureOf(() => (reset(), (odoo.bodyDelayMs = 2_000)), SHORT_TIMEOUT_MS),
+      await failureOf(() => (reset(), (odoo.foreignReply = { status: 504, body: 'gateway timeout' }))),
+      await failureOf(() => (reset(), (odoo.foreignReply = { status: 429, body: 'slow down' }))),
+    ];
+    const down = [
+      await failureOf(() => (reset(), (odoo.outage = 'down'))),
+      await failureOf(() => (reset(), (odoo.foreignReply = { status: 503, body: 'down' }))),
+      await failureOf(() => (reset(), (odoo.foreignReply = { status: 502, body: 'bad gateway' }))),
+    ];
+    reset();
+    expect(underLoad.map((error) => [error.message, error.underLoad])).toEqual(underLoad.map((error) => [error.message, true]));
+    expect(down.map((error) => [error.message, error.underLoad])).toEqual(down.map((error) => [error.message, false]));
+  });
+
   it('given a 429, a 503 or a 404, then each is named for what it is, and a Retry-After is kept for the backoff', async () => {
     const failureOf = async (status: number, headers: Record<string, string> = {}) => {
       odoo.foreignReply = { status, body: 'no', headers };

@@ -17,16 +17,23 @@ export class OdooRpcError extends Error {
  * time, the connection lost, a proxy's 502 or 504, any 5xx to a call that writes), so Odoo may
  * have made it all the same.
  * `retryAfterMs`: how long a 429's (or 503's) Retry-After asks to wait before the next call.
+ * `underLoad`: no answer in time, a proxy's 504 or a 429: what a heavy call may meet while a light
+ * one (a login check) gets through, unlike a refused connection or Odoo's own 5xx.
  */
 export class OdooUnavailableError extends Error {
   readonly outcomeUnknown: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly underLoad: boolean;
 
-  constructor(message: string, { outcomeUnknown = false, retryAfterMs }: { outcomeUnknown?: boolean; retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    { outcomeUnknown = false, retryAfterMs, underLoad = false }: { outcomeUnknown?: boolean; retryAfterMs?: number; underLoad?: boolean } = {},
+  ) {
     super(message);
     this.name = 'OdooUnavailableError';
     this.outcomeUnknown = outcomeUnknown;
     this.retryAfterMs = retryAfterMs;
+    this.underLoad = underLoad;
   }
 }
 
@@ -225,6 +232,7 @@ export class OdooClient {
         throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, { outcomeUnknown: true });
       throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, {
         outcomeUnknown: !NOT_SENT.has(causeCode(error) ?? ''),
+        underLoad: isTimeout(error),
       });
     }
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
@@ -236,7 +244,7 @@ export class OdooClient {
       if (this.stopped.signal.aborted)
         throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, { outcomeUnknown: true });
       const cause = isTimeout(error) ? `did not arrive within ODOO_TIMEOUT_MS (${this.connection.timeoutMs} ms)` : `broke off: ${fetchFailureCause(error)}`;
-      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, { outcomeUnknown: true });
+      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, { outcomeUnknown: true, underLoad: isTimeout(error) });
     }
     if (response.status >= 300 && response.status < 400) {
       throw new OdooUnavailableError(
@@ -273,11 +281,12 @@ function unavailableStatus(answered: string, response: Response, writes: boolean
   const retryAfterMs = retryAfterHeader(response.headers.get('retry-after'));
   const waits = retryAfterMs === undefined ? '' : `; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), and the next call waits at least that`;
   if (response.status === 429)
-    return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, is rate limiting the connector${waits}`, { retryAfterMs });
+    return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, is rate limiting the connector${waits}`, { retryAfterMs, underLoad: true });
   if (response.status >= 500) {
     return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, failed${waits}`, {
       outcomeUnknown: writes || PASSED_ON_STATUSES.has(response.status),
       retryAfterMs,
+      underLoad: response.status === 504,
     });
   }
   return new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL`);
