@@ -28,7 +28,7 @@ import {
   scanKeys,
   wrongDatabase,
 } from '@app/redis';
-import { servicePorts } from '@app/runtime';
+import { deadlineSignal, servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
 import { checkRedisVariables, childLogFormat, launchSystem, linePrefix, readyTimeoutMs, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 import { ProgressLines } from './progress-lines';
@@ -547,8 +547,9 @@ function lineWriter(write: (text: string) => void): Writable {
 }
 
 async function request(url: string, signal: AbortSignal, init: RequestInit = {}): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+  const deadline = deadlineSignal(10_000, signal);
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
+    const response = await fetch(url, { ...init, signal: deadline.signal });
     const text = await response.text();
     let body: unknown = text;
     try {
@@ -560,6 +561,8 @@ async function request(url: string, signal: AbortSignal, init: RequestInit = {})
   } catch (error) {
     if (signal.aborted) throw new Aborted();
     throw error;
+  } finally {
+    deadline.clear();
   }
 }
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis, settlesWithin } from '@app/redis';
-import { CONNECTOR_ODOO, CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
+import { CONNECTOR_ODOO, CONNECTOR_PORT_VARIABLE, connectorPort, deadlineSignal, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
@@ -166,16 +166,17 @@ export async function waitUntilReady(
         lastProblem = `${name}: not listening yet`;
         continue;
       }
+      const deadline = deadlineSignal(5_000, options.signal);
       try {
-        const response = await fetch(healthUrl, {
-          signal: AbortSignal.any([options.signal, AbortSignal.timeout(5_000)]),
-        });
+        const response = await fetch(healthUrl, { signal: deadline.signal });
         await response.arrayBuffer();
         if (response.status === 200) pending.delete(name);
         else lastProblem = `${name}: HTTP ${response.status}`;
       } catch (error) {
         options.signal.throwIfAborted();
         lastProblem = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        deadline.clear();
       }
     }
     if (pending.size === 0) return;

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { findFreePort } from '@app/redis';
 import { FakeOdooServer } from '@app/testing';
 import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError, outcomeUnknown, retryAfterOf } from './odoo-client';
@@ -69,6 +71,22 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     odoo.outage = 'hang';
     const started = Date.now();
     await expect(client({ timeoutMs: SHORT_TIMEOUT_MS }).authenticate()).rejects.toBeInstanceOf(OdooUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('given an Odoo that takes the connection and never answers, when the garbage collector runs meanwhile, then the call still fails at its timeout', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    odoo.outage = 'hang';
+    const started = Date.now();
+    const calling = client({ timeoutMs: SHORT_TIMEOUT_MS })
+      .authenticate()
+      .catch((e: unknown) => e);
+    // Once fetch is under way, its signals made.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    collectGarbage();
+    // An AbortSignal.timeout held only by AbortSignal.any was collected, and never fired: the call waited for undici's own limits.
+    expect(await calling).toEqual(new OdooUnavailableError(`Odoo did not answer common.authenticate: The operation was aborted due to timeout`));
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

@@ -1,4 +1,5 @@
 import { fetchFailureCause, redirectTarget } from '@app/mission';
+import { deadlineSignal } from '@app/runtime';
 
 /** What Odoo's JSON-RPC answered with an error: `data.name` is the Python exception, e.g. `odoo.exceptions.AccessError`. */
 export class OdooRpcError extends Error {
@@ -217,34 +218,41 @@ export class OdooClient {
       throw new OdooUnavailableError(`Odoo was not called (${service}.${method}): it asked to wait ${Math.ceil(waitMs / 1000)} s more (Retry-After)`, {
         retryAfterMs: waitMs,
       });
+    // The whole call, its answer's body too, within ODOO_TIMEOUT_MS, or until the connector stops.
+    const deadline = deadlineSignal(this.connection.timeoutMs, this.stopped.signal);
     let response: Response;
-    try {
-      response = await fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),
-        signal: AbortSignal.any([AbortSignal.timeout(this.connection.timeoutMs), this.stopped.signal]),
-        // Never followed: a 307 or 308 resends the body, the API key in it, to wherever it points.
-        redirect: 'manual',
-      });
-    } catch (error) {
-      if (this.stopped.signal.aborted)
-        throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, { outcomeUnknown: true });
-      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, {
-        outcomeUnknown: !NOT_SENT.has(causeCode(error) ?? ''),
-        underLoad: isTimeout(error),
-      });
-    }
-    const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
+    let answered: string;
     let text: string;
     try {
-      text = await response.text();
-    } catch (error) {
-      // It was read as an empty body: "no JSON-RPC body: check ODOO_URL" for an Odoo, or a link, that was only slow.
-      if (this.stopped.signal.aborted)
-        throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, { outcomeUnknown: true });
-      const cause = isTimeout(error) ? `did not arrive within ODOO_TIMEOUT_MS (${this.connection.timeoutMs} ms)` : `broke off: ${fetchFailureCause(error)}`;
-      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, { outcomeUnknown: true, underLoad: isTimeout(error) });
+      try {
+        response = await fetch(this.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),
+          signal: deadline.signal,
+          // Never followed: a 307 or 308 resends the body, the API key in it, to wherever it points.
+          redirect: 'manual',
+        });
+      } catch (error) {
+        if (this.stopped.signal.aborted)
+          throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, { outcomeUnknown: true });
+        throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, {
+          outcomeUnknown: !NOT_SENT.has(causeCode(error) ?? ''),
+          underLoad: isTimeout(error),
+        });
+      }
+      answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
+      try {
+        text = await response.text();
+      } catch (error) {
+        // It was read as an empty body: "no JSON-RPC body: check ODOO_URL" for an Odoo, or a link, that was only slow.
+        if (this.stopped.signal.aborted)
+          throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, { outcomeUnknown: true });
+        const cause = isTimeout(error) ? `did not arrive within ODOO_TIMEOUT_MS (${this.connection.timeoutMs} ms)` : `broke off: ${fetchFailureCause(error)}`;
+        throw new OdooUnavailableError(`${answered}, but its body ${cause}`, { outcomeUnknown: true, underLoad: isTimeout(error) });
+      }
+    } finally {
+      deadline.clear();
     }
     if (response.status >= 300 && response.status < 400) {
       throw new OdooUnavailableError(

@@ -24,3 +24,4 @@ export * from './launcher-channel';
 export * from './error-body';
 export * from './expect-continue';
 export * from './unknown-route.filter';
+export * from './deadline-signal';
