@@ -63,6 +63,8 @@ export class OdooPoller {
   private readonly lockToken = randomUUID();
   /** The round's stop signal (poll's): once aborted, no step of the round is started. */
   private stopping: AbortSignal = new AbortController().signal;
+  /** Whether this round's lock lapsed to another holder: the round ended early, and was no poll of this instance's. */
+  private lockLost = false;
   /** When this connector started: a rule with no cursor and no ODOO_SINCE reads the records written from then on. */
   private readonly startedAt: number;
 
@@ -94,7 +96,9 @@ export class OdooPoller {
     // Stopping: the rest of the round is the next holder's, as when the lock lapses.
     if (this.stopping.aborted) return false;
     const ttl = Math.max(this.turnMs, (STEP_CALLS + 1) * this.options.timeoutMs);
-    return (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, ttl])) === LockCode.Renewed;
+    const held = (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, ttl])) === LockCode.Renewed;
+    if (!held) this.lockLost = true;
+    return held;
   }
 
   /**
@@ -116,6 +120,7 @@ export class OdooPoller {
     this.stopping = stop;
     if ((await this.redis.set(this.keys.pollLock, this.lockToken, 'PX', this.turnMs, 'NX')) !== 'OK')
       return (await this.redis.get(this.keys.pollLock)) === this.lockToken ? NOT_DUE : null;
+    this.lockLost = false;
     // `{}`: no parent, whatever the caller's context; a poll is work of its own.
     const submitted = await this.tracer
       .inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
@@ -127,7 +132,10 @@ export class OdooPoller {
           try {
             submitted += await this.pollRule(rule);
           } catch (error) {
-            if (error instanceof PollLockLostError) return submitted;
+            if (error instanceof PollLockLostError) {
+              this.lockLost = true;
+              return submitted;
+            }
             failed.push({ rule: rule.name, error });
           }
         }
@@ -163,7 +171,10 @@ export class OdooPoller {
         // Held for half a period after the round too, as from its start: the instances take turns.
         await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, this.turnMs]).catch(() => undefined);
       });
-    return submitted;
+    // A round whose lock lapsed to another holder, or that the stop cut short, ended early, having
+    // asked Odoo nothing of its rules after that: no poll that succeeded (it wrote one into the
+    // shared status, over a failure, and made a wrong key's instance look as if it polled).
+    return this.lockLost || stop.aborted ? null : submitted;
   }
 
   /**
@@ -188,7 +199,10 @@ export class OdooPoller {
           if (records.length > 0) submitted += await this.takeIn(rule, records);
         }
       } catch (error) {
-        if (error instanceof PollLockLostError) return submitted;
+        if (error instanceof PollLockLostError) {
+          this.lockLost = true;
+          return submitted;
+        }
         unread.add(rule.model);
         problems.push(`retake for rule ${rule.name}: ${describe(error)}`);
       }
