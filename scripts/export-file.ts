@@ -50,7 +50,7 @@ export class ExportFile {
     const toStdout = existing !== undefined && isStdout(existing);
     if (toStdout && existing.isFile()) {
       // Through fd 1 itself, at the offset the shell shares with it (of an empty file: see
-      // stdoutExportRefusal): opened again, the export would have an offset of its own, and what
+      // exportTargetRefusal): opened again, the export would have an offset of its own, and what
       // the shell writes after it (`{ replay …; echo done; } > f`) would land over its start. Never
       // closed (autoClose, discard): the next file or socket opened would take over the number of
       // the process's stdout.
@@ -115,12 +115,22 @@ export class ExportFile {
 
 /**
  * Why an export to `out` would not leave the export alone where it goes, when `out` is the
- * process's stdout (else undefined), for the command to refuse it before it writes anything;
- * `env`: the process's environment.
+ * process's stdout or stderr (else undefined), for the command to refuse it before it writes
+ * anything; `env`: the process's environment.
  */
-export function stdoutExportRefusal(out: string, env: NodeJS.ProcessEnv): string | undefined {
+export function exportTargetRefusal(out: string, env: NodeJS.ProcessEnv): string | undefined {
   const target = statSync(out, { bigint: true, throwIfNoEntry: false });
-  if (target === undefined || !isStdout(target)) return undefined;
+  if (target === undefined) return undefined;
+  if (!isStdout(target)) {
+    // `--out /dev/stderr`, or the file `2>` sent stderr to: the progress, the summary and any error
+    // would land in the export, and a file behind it would be renamed over, the shell's file
+    // replaced and the process's stderr left writing to the one replaced. `2>/dev/null` with
+    // `--out /dev/null` asks for nothing to be kept.
+    if (isOpenAs(target, STDERR_FD) && !isNullDevice(target)) {
+      return 'it is stderr, where the command writes its progress, summary and any error: use --out <file>, or --out /dev/stdout and send 2> elsewhere';
+    }
+    return undefined;
+  }
   // Node opens a closed stdout (`>&-`) on /dev/null: the export would vanish and be said done.
   // `--out /dev/null` itself asks for that.
   if (isNullDevice(target) && !isNullDevice(lstatSync(out, { bigint: true }))) {

@@ -74,7 +74,7 @@ import {
 import { localDataDir, logPartitionsKey } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { exitQuietlyWhenStdoutCloses } from './closed-stdout';
-import { ExportFile, stdoutExportRefusal } from './export-file';
+import { ExportFile, exportTargetRefusal } from './export-file';
 import { formatTable } from './format-table';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
@@ -461,7 +461,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       if (options.out.trim() === '') throw new CliError('--out needs a file name');
-      const refusal = stdoutExportRefusal(options.out, io.env);
+      const refusal = exportTargetRefusal(options.out, io.env);
       if (refusal) throw new CliError(`cannot export to ${options.out}: ${refusal}`);
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');

@@ -183,6 +183,19 @@ describe('replay export to its stdout (dist, real Redis)', () => {
     },
   );
 
+  // Exit 0: the export was renamed over the shell's file, and "Exported …" went to the file it replaced.
+  it('given export --out /dev/stderr with stderr sent to a file, then it is refused with exit 2 and the file holds only why', async () => {
+    const log = path.join(dir, 'errors.log');
+    const run = await startReplayInShell(['export', '--out', '/dev/stderr'], '2> "$EXPORT_FILE"', env({ EXPORT_FILE: log })).exited;
+
+    expect(run).toEqual({ code: EXIT_USAGE, signal: null, stdout: '', stderr: '' });
+    expect(await readFile(log, 'utf8')).toBe(
+      'replay: cannot export to /dev/stderr: it is stderr, where the command writes its progress, summary and any error: ' +
+        'use --out <file>, or --out /dev/stdout and send 2> elsewhere\n',
+    );
+    await rm(log);
+  });
+
   // Exit 0, and npm's `> brain-mission-system@0.1.0 replay` lines came first in the pipe: import refused the backup (exit 5).
   it("given npm run replay without -s exporting to /dev/stdout, then it is refused with exit 2 and only npm's own lines reach the pipe", async () => {
     const piped = path.join(dir, 'npm.jsonl');
