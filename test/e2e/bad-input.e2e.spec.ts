@@ -6,6 +6,7 @@ import { WEBHOOK_OUTBOX } from '@app/webhooks';
 import { FORGED_CURSORS } from '../support/forged-cursors';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { stateKeys } from '../support/state-snapshot';
+import { expectWrongMethod } from '../support/wrong-method';
 
 const valid = {
   type: 'guest_support',
@@ -826,15 +827,34 @@ describe('bad input (four services, real Redis)', () => {
       ['get', '/api/missions/m-1/cancel', 'POST'],
       ['post', '/health', 'GET, HEAD'],
     ] as const) {
-      const response = await system.api[method](path).expect(405);
-      expect(response.headers.allow).toBe(allow);
-      expect(response.body).toEqual({
-        statusCode: 405,
-        error: 'Method Not Allowed',
-        message: `${method.toUpperCase()} is not a method of this route; it takes ${allow}`,
-        details: [],
-      });
+      expectWrongMethod(await system.api[method](path), method, allow);
     }
+  });
+
+  it('given the metrics, the API docs and the console asked for under a method they do not take, then 405 with Allow, timed as unmatched', async () => {
+    // They were the 404 "no route takes <method> at this path", as if they were not there (POST /docs/ a 301 to /docs).
+    for (const [method, path] of [
+      ['post', '/metrics'],
+      ['delete', '/Metrics/'],
+      ['put', '/docs'],
+      ['post', '/docs/'],
+      ['delete', '/docs/swagger-ui.css'],
+      ['post', '/docs/swagger-ui-init.js'],
+      ['patch', '/docs-json'],
+      ['post', '/console'],
+      ['put', '/console/'],
+      ['delete', '/console/index.html'],
+    ] as const) {
+      expectWrongMethod(await system.api[method](path), method, 'GET, HEAD');
+    }
+    // Under their own methods they are served as before, and a file the console lacks is still no route's.
+    await system.api.head('/metrics').expect(200);
+    await system.api.get('/docs/swagger-ui.css').expect(200);
+    expect((await system.api.get('/console/no-such-file.js').expect(404)).headers.allow).toBeUndefined();
+    // Not served, so timed with the paths and methods no route takes, not under the mount.
+    const metrics = (await system.api.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^brain_http_request_duration_seconds_count\{.*method="POST",route="unmatched",status="405".*\} \d+$/m);
+    expect(metrics).not.toMatch(/route="\/(console|docs)",status="405"/);
   });
 
   it('given a throttled key, then 429 carries Retry-After', async () => {

@@ -27,6 +27,7 @@ import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition'
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
+import { expectWrongMethod } from '../support/wrong-method';
 
 /** How often Nest called each lifecycle hook of the probe provider. */
 const hookCalls = { onModuleInit: 0, onApplicationBootstrap: 0 };
@@ -118,6 +119,19 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
       error: 'Not Found',
       message: 'no such record',
     });
+  });
+
+  it('given a route of the service asked for under a method it does not take, then 405 names the methods it takes', async () => {
+    // They were the 404 "no route takes POST at this path", as if the service had no metrics.
+    for (const [method, path] of [
+      ['post', '/metrics'],
+      ['delete', '/health'],
+      ['put', '/Health/Ready/'],
+      ['post', '/probe/records/7'],
+    ] as const) {
+      expectWrongMethod(await request(app.getHttpServer())[method](path), method, 'GET, HEAD');
+    }
+    await request(app.getHttpServer()).head('/metrics').expect(200);
   });
 
   it("given a handler that throws a permanent error, then the transport sees that error: poisoned at the first delivery, with the handler's reason", async () => {

@@ -71,6 +71,12 @@ function pathMatches(match: (path: string) => unknown, path: string): boolean {
   }
 }
 
+/** The methods, in an Allow header's order, that a static middleware's files take (markStaticRoute). */
+const STATIC_METHODS = ['GET', 'HEAD'];
+
+/** The order in which an Allow header lists methods: the common ones first, then the rest as Node knows them. */
+const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
+
 /** The pattern of the first API route that would take this request, in the router's order; null when none would. */
 function routePatternOf(layers: readonly RouterLayer[], method: string, path: string): string | null {
   const layer = layers.find(
@@ -88,7 +94,8 @@ function routePatternOf(layers: readonly RouterLayer[], method: string, path: st
  */
 export function requestRoute(incoming: IncomingMessage): string | undefined {
   const request = incoming as ExpressRequest;
-  if (request[STATIC_MOUNT] !== undefined) return request[STATIC_MOUNT];
+  // Under any other method the files are not served: a path and method no route takes, as a 405 is.
+  if (request[STATIC_MOUNT] !== undefined && STATIC_METHODS.includes(request.method ?? '')) return request[STATIC_MOUNT];
   const { route, baseUrl = '' } = request;
   if (route && isApiRoute(route)) return `${baseUrl}${route.path}`;
   const stack = request.app?.router?.stack;
@@ -106,9 +113,32 @@ export function requestRoute(incoming: IncomingMessage): string | undefined {
 }
 
 /**
+ * Every method the app takes at the request's path, in an Allow header's order (HEAD wherever GET
+ * is, as Express answers it): those of its API routes whose pattern matches the path, and GET and
+ * HEAD for the files of a static middleware it was under (markStaticRoute). Empty when nothing
+ * takes the path, or Express never saw it. For a 405's Allow: the path is there, not the method.
+ */
+export function methodsTakenAt(incoming: IncomingMessage): string[] {
+  const request = incoming as ExpressRequest;
+  const { path } = request;
+  const taken = new Set<string>(request[STATIC_MOUNT] !== undefined ? STATIC_METHODS : []);
+  if (path !== undefined) {
+    for (const { route, matchers } of request.app?.router?.stack ?? []) {
+      if (!route || !isApiRoute(route) || !matchers.some((match) => pathMatches(match, path))) continue;
+      for (const method of METHODS) if (handlesMethod(route.methods, method)) taken.add(method);
+    }
+  }
+  const ordered = ALLOW_ORDER.filter((method) => taken.has(method));
+  return [...ordered, ...[...taken].filter((method) => !ALLOW_ORDER.includes(method)).sort()];
+}
+
+/**
  * Names the request by `mount` (`/console`), the files it is served from by a static middleware,
  * which no route pattern takes: its pages and assets were labelled as a path no route takes, with
- * the 404s and 405s (`route="unmatched"`, a span's `(no route)`), though they were served.
+ * the 404s and 405s (`route="unmatched"`, a span's `(no route)`), though they were served. Called
+ * for every request under the mount: one under a method other than GET and HEAD is not served, and
+ * keeps the name of a path and method no route takes, while the mount's methods go to its 405's
+ * Allow (methodsTakenAt).
  */
 export function markStaticRoute(incoming: IncomingMessage, mount: string): void {
   (incoming as ExpressRequest)[STATIC_MOUNT] = mount;

@@ -20,6 +20,8 @@ export function serveConsole(app: INestApplication, dir: string): void {
   });
   app.use(CONSOLE_PATH, (request: Request, response: Response, next: NextFunction) => {
     markStaticRoute(request, CONSOLE_PATH);
+    // Its files take GET and HEAD: another method is the 405 the error filter gives (Allow: GET, HEAD).
+    if (request.method !== 'GET' && request.method !== 'HEAD') return next();
     if (existsSync(join(dir, 'index.html'))) return files(request, response, next);
     response.status(404).type('text/plain').send('The console is not built: run `npm run build`.\n');
   });

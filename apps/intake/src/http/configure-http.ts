@@ -13,7 +13,6 @@ import { setUpOpenApi } from './openapi';
 import { parseQuery } from './query-parser';
 import { RedisOutageGate } from './redis-outage-gate';
 import { RequestValidationPipe } from './request-validation.pipe';
-import { RouteMethods } from './route-methods';
 import { noStoreApiResponses, securityHeaders } from './security-headers';
 
 export function configureHttp(app: INestApplication): void {
@@ -40,7 +39,8 @@ export function configureHttp(app: INestApplication): void {
     writeErrorBody(response, error);
   });
   app.useGlobalPipes(new RequestValidationPipe());
-  app.useGlobalFilters(new ErrorBodyFilter(new RouteMethods(setUpOpenApi(app))));
+  app.useGlobalFilters(new ErrorBodyFilter());
+  setUpOpenApi(app);
   serveConsole(app, join(dirname(repoFile('package.json')), 'dist', 'console'));
 }
 

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, MethodNotAllowedException, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, MethodNotAllowedException } from '@nestjs/common';
 import { Response } from 'express';
 import { UnreadableStoredDataError, VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, SubjectKeyContendedError, WrongMasterKeyError } from '@app/guest-data';
@@ -13,10 +13,9 @@ import {
   REDIS_UNREACHABLE_MESSAGE,
   REDIS_UNREACHABLE_RETRY_AFTER_SECONDS,
 } from '@app/redis';
-import { ErrorBody, errorBody, NEST_NO_ROUTE } from '@app/runtime';
+import { ErrorBody, errorBody, NEST_NO_ROUTE, wrongMethodMessage } from '@app/runtime';
 import { bodyStillArriving, bodyTooLargeMessage } from './request-body';
 import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
-import { RouteMethods } from './route-methods';
 
 /**
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
@@ -28,21 +27,11 @@ import { RouteMethods } from './route-methods';
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
-  /** `routes`: the documented routes, so that a route asked for under a method it does not take is a 405, not a 404. */
-  constructor(private readonly routes?: RouteMethods) {}
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    writeErrorBody(response, this.wrongMethod(exception, response) ?? exception);
-  }
-
-  /** Nest's no-route 404 for a path some route has under other methods: the 405, its Allow header set. */
-  private wrongMethod(exception: unknown, response: Response): MethodNotAllowedException | undefined {
-    if (!(exception instanceof NotFoundException) || !NEST_NO_ROUTE.test(exception.message)) return undefined;
-    const allowed = this.routes?.allowedAt(response.req.path) ?? [];
-    if (allowed.length === 0) return undefined;
-    response.setHeader('Allow', allowed.join(', '));
-    return new MethodNotAllowedException(`${response.req.method} is not a method of this route; it takes ${allowed.join(', ')}`);
+    // Nest's no-route 404 for a path the app takes under other methods: the 405, its Allow header set.
+    const wrongMethod = wrongMethodMessage(exception, response);
+    writeErrorBody(response, wrongMethod ? new MethodNotAllowedException(wrongMethod) : exception);
   }
 }
 

@@ -14,7 +14,8 @@ const DOCS_PATH = '/docs';
  * page and the other spellings redirect to it, keeping their query string.
  */
 function redirectDocsAliases(request: Request, response: Response, next: NextFunction): void {
-  if (!DOCS_ALIASES.has(request.path.toLowerCase())) return next();
+  // Under another method than these the page is not there to redirect to: the 405 the error filter gives.
+  if (!DOCS_ALIASES.has(request.path.toLowerCase()) || (request.method !== 'GET' && request.method !== 'HEAD')) return next();
   const query = request.originalUrl.indexOf('?');
   response.redirect(301, `${DOCS_PATH}${query >= 0 ? request.originalUrl.slice(query) : ''}`);
 }
