@@ -1005,6 +1005,19 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
   const endsOf = async (subscriptionId: string) => (await outbox.list(subscriptionId, { limit: 10 })).items;
   /** Each of those deliveries matching `fields`. */
   const eachEnd = (fields: Record<string, unknown>) => Array.from({ length: FINISHED }, () => expect.objectContaining(fields));
+  /**
+   * Deliveries whose first request answered 503, their receiver still answering 503: the second
+   * request, at `retriedAt`, is retried, and the third, at `deadAt`, is the last: they are dead.
+   */
+  const retriedThenDead = async (withKey: WebhookDispatcher, setNow: (at: number) => void, subscriptionId: string, [retriedAt, deadAt]: [number, number]) => {
+    setNow(retriedAt);
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscriptionId)).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
+    setNow(deadAt);
+    expect(await withKey.runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscriptionId)).toEqual(eachEnd({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
+    expect(receiver.arrived).toBe(3 * FINISHED);
+  };
   /** brain_webhook_attempts_total in `registry`, by outcome. */
   const attemptsCounted = async (registry: Registry) => {
     const values = (await registry.getSingleMetric('brain_webhook_attempts_total')?.get())?.values ?? [];
@@ -1183,15 +1196,9 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       expect(wait).toBeLessThanOrEqual(retry.backoffMs);
     }
 
-    // Still retried shortly before the period from that request ends (the second wait is 1 to 2 s)...
-    now = requestedAt + retry.retryPeriodMs - 5_000;
-    expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
-    // ...and dead once the next try would come after it.
-    now = requestedAt + retry.retryPeriodMs;
-    expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(eachEnd({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
-    expect(receiver.arrived).toBe(3 * FINISHED);
+    // Still retried shortly before the period from that request ends (the second wait is 1 to 2 s),
+    // and dead once the next try would come after it.
+    await retriedThenDead(withKey, (at) => (now = at), subscription.id, [requestedAt + retry.retryPeriodMs - 5_000, requestedAt + retry.retryPeriodMs]);
   });
 
   it('given deliveries unsent for want of the master key, when their first request answers 503 but settling it fails and the claim lapses, then the request made again is retried for a whole retry period from the first one, and no longer', async () => {
@@ -1214,15 +1221,9 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(errors).toEqual(Array.from({ length: FINISHED }, () => new Error('Connection is closed.')));
     expect(receiver.arrived).toBe(FINISHED);
 
-    // Made again once the claim lapsed, it is the second request, still within the period of the first.
-    now = requestedAt + 2 * timeoutMs + 1;
-    expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
-    // The period counts from the first request, not from the claim that made it again: dead at its end.
-    now = requestedAt + retry.retryPeriodMs;
-    expect(await withKey.runOnce()).toBe(FINISHED);
-    expect(await deliveries()).toEqual(eachEnd({ status: 'dead', attempts: 3, lastResponseCode: 503 }));
-    expect(receiver.arrived).toBe(3 * FINISHED);
+    // Made again once the claim lapsed, it is the second request, still within the period of the
+    // first, which the period counts from (not from the claim that made it again): dead at its end.
+    await retriedThenDead(withKey, (at) => (now = at), subscription.id, [requestedAt + 2 * timeoutMs + 1, requestedAt + retry.retryPeriodMs]);
 
     // Redelivered, it is retried for a whole period again, from its next request.
     const [redelivered] = await deliveries();
