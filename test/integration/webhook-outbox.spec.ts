@@ -1276,6 +1276,25 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'delivered', attempts: 2, lastResponseCode: 200 }));
   });
 
+  it('given a claim that lapsed after recording its first request, when another claims the delivery in the same millisecond and stops before its request, then only what the second claim recorded is taken back', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const at = Date.now();
+    // Claimed and lapsed at once (another intake's clock may be that far behind): it recorded its
+    // first request, which may have reached the receiver.
+    const lapsed = await outbox.claim(at, at, 100);
+    expect(lapsed).toHaveLength(FINISHED);
+    for (const delivery of lapsed) expect(await outbox.beginFirstRequest(delivery)).toBe(true);
+    const again = await outbox.claim(at, at + 4_000, 100);
+    expect(again).toHaveLength(FINISHED);
+    for (const delivery of again) {
+      expect(delivery).toMatchObject({ attempts: 2, firstAttemptAt: at, firstRequestAt: at });
+      await outbox.settle(delivery, { outcome: 'retry', at, notSent: true, stopped: true }, at);
+    }
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 1 }));
+    for (const { id } of lapsed) expect(await claimTraces(id)).toEqual([String(at), String(at), null, null]);
+  });
+
   it('given a dispatcher lacking the master key, then brain_webhook_attempts_total counts none of its tries that wait, and each delivery given up unsent at the end of the retry period as dead', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();

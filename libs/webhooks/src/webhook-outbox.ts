@@ -315,7 +315,7 @@ export class WebhookOutbox {
       this.keys.deliveryPrefix,
       'notSent' in settlement ? '1' : '',
       delivery.missionId,
-      'stopped' in settlement ? delivery.claimedAt : '',
+      'stopped' in settlement ? '1' : '',
     ];
     const keys = [
       this.keys.delivery(delivery.id),

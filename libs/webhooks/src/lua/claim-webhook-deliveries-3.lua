@@ -23,8 +23,9 @@
   ARGV[10+2n..] subscription id, its receiver: pairs; a subscription not named is a receiver of its own
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
-  first try (ms: the first claim's now since it was written or redelivered, set here: the retry
-  period of a delivery that sends nothing counts from it), attempts when it was last redelivered
+  first try (ms: the first claim's now since it was written or redelivered, set here, with that
+  claim's token as firstAttemptClaim: the retry period of a delivery that sends nothing counts from
+  it), attempts when it was last redelivered
   (0 = never; its backoff and retry period count from there, redeliver-webhook-delivery-4.lua),
   tries retried without sending anything since the last request made (0 = none; they add to its
   backoff, not to its attempts), first request ('' = none made since it was written or
@@ -87,7 +88,7 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     redis.call('SADD', KEYS[2], id)
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-    redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
+    if redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1]) == 1 then redis.call('HSET', key, 'firstAttemptClaim', ARGV[5]) end
     redis.call('HSET', key, 'claim', ARGV[5])
     local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery', 'unsentTries', 'firstRequestAt')
     local queueName = subscription .. ':' .. fields[1]

@@ -40,10 +40,11 @@
            grows as for failed requests; a request made clears it (and see ARGV[15]: the
            dispatcher stopped before the request)
   ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
-  ARGV[15] '', or, when nothing was sent because the dispatcher stopped before the request (with
-           ARGV[13] '1'), the claim's time (ms): the claim is taken back whole, as if it had not
-           been made. Besides its attempt, the firstAttemptAt and firstRequestAt it recorded (equal
-           to that time) are deleted, and neither lastError nor unsentTries changes: a shutdown is
+  ARGV[15] '', or '1' when nothing was sent because the dispatcher stopped before the request
+           (with ARGV[13] '1'): the claim is taken back whole, as if it had not been made. Besides
+           its attempt, the firstAttemptAt and firstRequestAt this claim recorded (those whose
+           firstAttemptClaim, firstRequestClaim is its token: not an earlier claim's of the same
+           millisecond) are deleted, and neither lastError nor unsentTries changes: a shutdown is
            no try, and the retry period must not count from it
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
@@ -83,8 +84,8 @@ redis.call('HDEL', KEYS[1], 'claim')
 if ARGV[13] == '1' then
   redis.call('HINCRBY', KEYS[1], 'attempts', -1)
   if ARGV[15] ~= '' then
-    for _, field in ipairs({ 'firstAttemptAt', 'firstRequestAt' }) do
-      if redis.call('HGET', KEYS[1], field) == ARGV[15] then redis.call('HDEL', KEYS[1], field) end
+    for _, field in ipairs({ 'firstAttempt', 'firstRequest' }) do
+      if redis.call('HGET', KEYS[1], field .. 'Claim') == ARGV[2] then redis.call('HDEL', KEYS[1], field .. 'At', field .. 'Claim') end
     end
   else
     redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
