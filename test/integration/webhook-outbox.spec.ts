@@ -865,7 +865,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await waitFor(async () => receiver.unique().length === KNOWN_EVENT_COUNT + FINISHED, { timeoutMs: 20_000, what: 'every delivery after the restart' });
     const ids = receiver.unique().map((webhook) => webhook.id);
     expect(new Set(ids).size).toBe(KNOWN_EVENT_COUNT + FINISHED);
-    // The abandoned claims were attempted again: the attempt that died counts.
+    // The abandoned claims were attempted again: the claim that died before any request is no attempt.
     const [subscription] = await subscriptions.list();
     const settled = await waitFor(
       async () => {
@@ -876,7 +876,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     );
     const attempts = settled.items.filter((delivery) => abandoned.some((claim) => claim.id === delivery.id));
     expect(attempts).toHaveLength(abandoned.length);
-    expect(attempts.every((delivery) => delivery.attempts === 2)).toBe(true);
+    expect(attempts.every((delivery) => delivery.attempts === 1)).toBe(true);
   });
 
   it('given a rotated secret, then deliveries carry two signatures, one per secret, until the overlap ends', async () => {
@@ -1257,23 +1257,78 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', lastResponseCode: 503 }));
   });
 
-  it('given a claim that lapsed before its first request was made, when another dispatcher has claimed the delivery since, then the first makes no request: the one holding it does', async () => {
+  it.each([
+    ['its first request', 0],
+    ['a later request', 1],
+  ])(
+    'given a claim that lapsed before %s was made, when another dispatcher has claimed the delivery since, then the first makes no request: the one holding it does, and the lapsed claim is no attempt',
+    async (_which, requestsBefore) => {
+      const { subscription } = await subscribe([MISSION_FINISHED]);
+      await runner().catchUp();
+      const timeoutMs = 2_000;
+      const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
+      let now = Date.now();
+      if (requestsBefore > 0) {
+        receiver.respond = () => 503;
+        expect(await dispatcher({ clock: () => now, timeoutMs, retry }).runOnce()).toBe(FINISHED);
+        receiver.respond = () => 200;
+        now += retry.backoffMs;
+      }
+      // Its secrets are read slowly, until the claims have lapsed and been taken over.
+      const { signing, reading, release } = secretsHeldBack();
+      const late = dispatcher({ clock: () => now, timeoutMs, retry }, signing);
+      const round = late.runOnce();
+      await reading;
+
+      now += 2 * timeoutMs + 1;
+      expect(await dispatcher({ clock: () => now, timeoutMs, retry }).runOnce()).toBe(FINISHED);
+      release();
+      expect(await round).toBe(FINISHED);
+      expect(receiver.arrived).toBe((requestsBefore + 1) * FINISHED);
+      expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'delivered', attempts: requestsBefore + 1, lastResponseCode: 200 }));
+    },
+  );
+
+  it('given claims that lapsed before any request (the dispatcher died), then they count no attempt, before the first request or a later one, while one that lapsed after its request keeps it', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();
+    const retry = { backoffMs: 1_000, backoffMaxMs: 60_000, retryPeriodMs: 3_600_000 };
     const timeoutMs = 2_000;
     let now = Date.now();
-    // Its secrets are read slowly, until the claims have lapsed and been taken over.
-    const { signing, reading, release } = secretsHeldBack();
-    const late = dispatcher({ clock: () => now, timeoutMs }, signing);
-    const round = late.runOnce();
-    await reading;
+    receiver.respond = () => 503;
+    const errors: unknown[] = [];
+    const live = dispatcher({ clock: () => now, retry, timeoutMs, disableAfterMs: 86_400_000, onError: (error) => errors.push(error) });
+    /** A dispatcher claims what is due now and dies before sending anything: the claims lapse. */
+    const claimedAndDied = async () => expect(await outbox.claim(now, now + 2 * timeoutMs, 100)).toHaveLength(FINISHED);
+    const nextDue = async () => Math.max(...(await endsOf(subscription.id)).map((delivery) => Date.parse(delivery.nextAttemptAt ?? '')));
 
+    await claimedAndDied();
     now += 2 * timeoutMs + 1;
-    expect(await dispatcher({ clock: () => now, timeoutMs }).runOnce()).toBe(FINISHED);
-    release();
-    expect(await round).toBe(FINISHED);
-    expect(receiver.arrived).toBe(FINISHED);
-    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'delivered', attempts: 2, lastResponseCode: 200 }));
+    const requestedAt = now;
+    expect(await live.runOnce()).toBe(FINISHED);
+    // The first request is the first attempt, and waits the first backoff (half to all of it), not the second.
+    const first = await endsOf(subscription.id);
+    expect(first).toEqual(eachEnd({ status: 'pending', attempts: 1, lastResponseCode: 503 }));
+    for (const delivery of first) expect(Date.parse(delivery.nextAttemptAt ?? '') - requestedAt).toBeLessThanOrEqual(retry.backoffMs);
+
+    // Lapsed again before the second request: still no attempt.
+    now = await nextDue();
+    await claimedAndDied();
+    now += 2 * timeoutMs + 1;
+    expect(await live.runOnce()).toBe(FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 2, lastResponseCode: 503 }));
+
+    // The third request reaches the receiver, but its settling fails: the claim that lapsed made a
+    // request, and its attempt stays.
+    now = await nextDue();
+    const settling = jest.spyOn(outbox, 'settle').mockRejectedValue(new Error('Connection is closed.'));
+    expect(await live.runOnce()).toBe(FINISHED);
+    settling.mockRestore();
+    expect(errors).toHaveLength(FINISHED);
+    now += 2 * timeoutMs + 1;
+    expect(await live.runOnce()).toBe(FINISHED);
+    expect(receiver.arrived).toBe(4 * FINISHED);
+    expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 4, lastResponseCode: 503 }));
   });
 
   it('given a claim that lapsed after recording its first request, when another claims the delivery in the same millisecond and stops before its request, then only what the second claim recorded is taken back', async () => {
@@ -1284,7 +1339,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     // first request, which may have reached the receiver.
     const lapsed = await outbox.claim(at, at, 100);
     expect(lapsed).toHaveLength(FINISHED);
-    for (const delivery of lapsed) expect(await outbox.beginFirstRequest(delivery)).toBe(true);
+    for (const delivery of lapsed) expect(await outbox.beginRequest(delivery)).toBe(true);
     const again = await outbox.claim(at, at + 4_000, 100);
     expect(again).toHaveLength(FINISHED);
     for (const delivery of again) {

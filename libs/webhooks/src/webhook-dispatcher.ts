@@ -342,10 +342,11 @@ export class WebhookDispatcher {
     annotateSpan('url.full', redactedUrl(subscription.url));
     // Stopped while the secrets were read or the body opened: no request is made, nor recorded.
     if (this.abort.signal.aborted) return this.stoppedBeforeRequest();
-    // Its first request is recorded before it is made (one extra round trip, on that request
-    // only): a request whose settling is lost leaves its claim to lapse, and the one made again
-    // must still be judged from the first (requestPeriodFrom).
-    if (delivery.firstRequestAt === null && !(await this.outbox.beginFirstRequest(delivery))) return null;
+    // Every request is recorded before it is made (one extra round trip): a claim that lapses
+    // unsettled is an attempt only if it made its request, and a first request whose settling is
+    // lost leaves its claim to lapse, the one made again still judged from the first
+    // (requestPeriodFrom). A claim that lapsed before is refused, its request left to the holder.
+    if (!(await this.outbox.beginRequest(delivery))) return null;
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
     // Stopped before the request could reach the receiver (as the host resolved, say): the first
     // request recorded just now is taken back with the claim.
@@ -382,9 +383,9 @@ export class WebhookDispatcher {
    * Not sent because this process lacks the master key its signing secret or its event's data key
    * is under, which a restart with the key mends. Settled as not sent (the claim's attempt taken
    * back, why in lastError: the error names key ids, never key material), not left to its claim's
-   * lapse, which counted an attempt never made and said nothing. It is tried again after the
-   * backoff of its tries so far, those that sent nothing included, so the wait grows as for failed
-   * requests; once the retry period ends (from its first request if it made one, else from its
+   * lapse, which said nothing and waited twice the timeout, whatever its backoff. It is tried again
+   * after the backoff of its tries so far, those that sent nothing included, so the wait grows as
+   * for failed requests; once the retry period ends (from its first request if it made one, else from its
    * first try) it is dead with why, redeliverable when the key is back. The first request it makes
    * gets a whole retry period of its own (requestPeriodFrom).
    */

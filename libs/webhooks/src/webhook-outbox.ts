@@ -119,8 +119,10 @@ export interface ClaimedDelivery {
   missionId: string;
   body: string;
   /**
-   * This attempt's number (1-based), of every request made for it, and of every claim that lapsed
-   * unsettled (which may have made one): no sign of whether a request was made (firstRequestAt is).
+   * This attempt's number (1-based), of every request made for it (a claim that lapsed unsettled
+   * after recording its request among them, as it may have reached the receiver; one that lapsed
+   * before is no attempt): no sign of whether this claim's request will be made (firstRequestAt
+   * says whether one was).
    */
   attempts: number;
   /**
@@ -130,7 +132,7 @@ export interface ClaimedDelivery {
   firstAttemptAt: number;
   /**
    * Its first request's claim (ms) since it was written or redelivered, recorded before that request
-   * was made (WebhookOutbox.beginFirstRequest), or null when none was: the retry period of its
+   * was made (WebhookOutbox.beginRequest), or null when none was: the retry period of its
    * requests counts from it (requestPeriodFrom).
    */
   firstRequestAt: number | null;
@@ -139,8 +141,9 @@ export interface ClaimedDelivery {
   /** Its attempts when it was last redelivered (0 = never): its backoff starts over from there. */
   attemptsAtRedelivery: number;
   /**
-   * Tries retried without sending anything (a master key this process lacks) since its last
-   * request: not attempts, but its backoff counts them, so the wait grows as for failed requests.
+   * Tries retried without sending anything (a master key this process lacks, or a claim that
+   * lapsed before its request) since its last request: not attempts, but its backoff counts them,
+   * so the wait grows as for failed requests.
    */
   unsentTries: number;
   claim: string;
@@ -334,12 +337,14 @@ export class WebhookOutbox {
   }
 
   /**
-   * Records that the first request of a delivery claimed without one (firstRequestAt null) is about
-   * to be made, under `delivery`'s claim, from its claim's time (begin-webhook-request-1.lua): one
-   * made whose settling is lost, its claim lapsing, is still the first. False when the claim lapsed
-   * and another dispatcher holds it: nothing is recorded, and the request is that one's to make.
+   * Records that a request of `delivery` is about to be made under its claim, and, when it is its
+   * first (firstRequestAt null), from its claim's time (begin-webhook-request-1.lua): a claim that
+   * then lapses keeps its attempt, as the request may have reached the receiver, and a first one
+   * made whose settling is lost is still the first. False when the claim lapsed and another
+   * dispatcher holds it: nothing is recorded, and the request is that one's to make (the lapsed
+   * claim, having recorded none, counted no attempt).
    */
-  async beginFirstRequest(delivery: ClaimedDelivery): Promise<boolean> {
+  async beginRequest(delivery: ClaimedDelivery): Promise<boolean> {
     const code = await beginRequestScript.run(this.redis, [this.keys.delivery(delivery.id)], [delivery.claim, delivery.claimedAt]);
     return code === RequestCode.Recorded;
   }

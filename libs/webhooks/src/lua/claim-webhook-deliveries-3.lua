@@ -1,7 +1,8 @@
 --[[
   Claims the deliveries that are due: each is pushed back in the due ZSET to when the claim lapses
   (so a dispatcher that dies mid-attempt leaves it to the next one: at least once), counts one more
-  attempt and remembers its claim token, which its settling must present.
+  attempt and remembers its claim token, which its settling and its request
+  (begin-webhook-request-1.lua) must present.
 
   KEYS[1] due ZSET (delivery id -> when it may be attempted, ms)
   KEYS[2] pending SET (the backlog): a claimed delivery is added (it is pending, and one written
@@ -32,8 +33,12 @@
   redelivered: the claim of the first request, which begin-webhook-request-1.lua records before
   that request is made; the retry period of its requests counts from it).
   The attempt is counted here, before it is made; settle-webhook-delivery-8.lua takes it back when
-  nothing was sent. A claim that lapses unsettled keeps it, so the attempts do not tell whether a
-  request was made: the first request field does.
+  nothing was sent. A claim that lapsed unsettled (its token still in the hash) is judged here, when
+  the delivery is claimed again: one that recorded its request (requestClaim is its token,
+  begin-webhook-request-1.lua, before every request) keeps its attempt, as that request may have
+  reached the receiver; one that recorded none sent nothing, and never will (that script refuses a
+  lapsed claim), so its attempt is taken back and it counts in unsentTries, a try that sent
+  nothing: the attempts are the requests that may have been made, whatever lapsed.
 
   Shares: a due delivery of a subscription whose receiver has ARGV[7] attempts in flight (those
   given in ARGV[10..] and those claimed here) is passed over, so a receiver that never answers holds
@@ -87,7 +92,17 @@ for _, id in ipairs(ids) do
     count = count + 1
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     redis.call('SADD', KEYS[2], id)
-    local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    -- A claim still there lapsed unsettled: one that recorded no request made none (and never
+    -- will: begin-webhook-request-1.lua refuses a lapsed claim), so its attempt is taken back and
+    -- it is a try that sent nothing; one that recorded its request keeps it.
+    local lapsed = redis.call('HGET', key, 'claim')
+    local attempts
+    if lapsed and redis.call('HGET', key, 'requestClaim') ~= lapsed then
+      attempts = tonumber(redis.call('HGET', key, 'attempts'))
+      redis.call('HINCRBY', key, 'unsentTries', 1)
+    else
+      attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    end
     if redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1]) == 1 then redis.call('HSET', key, 'firstAttemptClaim', ARGV[5]) end
     redis.call('HSET', key, 'claim', ARGV[5])
     local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery', 'unsentTries', 'firstRequestAt')
