@@ -343,6 +343,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['switched or restored, put back in the ready queue, schedule, deadlines, reviews or dead letters', result.effectsRestored],
             ['put back in the ready queue (read model whole, its place missing)', result.effectsMended],
             ['dead letter (queue entry, reason) written again from the log', result.deadLettersMended],
+            ['deadline entry (watched or overdue) written again from the log', result.deadlinesMended],
             ['put back in the mission index', result.reindexed],
             ['event list written again from the log', result.relisted],
             ["put back in a data subject's set", result.subjectsReindexed],

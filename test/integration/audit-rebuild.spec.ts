@@ -3,7 +3,7 @@ import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, decideCreate, fold, Mission } from '@app/mission';
+import { decideAssign, decideCreate, decideOverdue, fold, Mission } from '@app/mission';
 import { queueKey, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline, restoreMissionEffects } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
@@ -55,14 +55,18 @@ describe('rebuild (real Redis)', () => {
     return { prefix, keys, k: keys.partitions[0], store: new MissionStore(redis, keys), queue: new ReadyQueue(redis, keys, TEST_QUEUE_ORDER) };
   }
   /** A high-priority plumbing mission created and queued at `at` (ms), as the intake queues it. */
-  const enqueuePlumbing = async (store: MissionStore, id: string, at: number): Promise<Mission> => {
+  const enqueuePlumbing = async (store: MissionStore, id: string, at: number, overrides: Partial<Parameters<typeof aCreate>[0]> = {}): Promise<Mission> => {
     const now = new Date(at);
     const result = await store.append(
       id,
       null,
-      decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
+      decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'], ...overrides }), now),
       { actor: 'intake', now },
-      enqueuedAt(now),
+      // A deadline is watched from the create on, as MISSION_EFFECTS has it.
+      (mission) => [
+        ...enqueuedAt(now)(mission),
+        ...(overrides.deadline ? [{ kind: 'watch-deadline' as const, deadline: Date.parse(overrides.deadline) }] : []),
+      ],
     );
     if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
     return result.mission;
@@ -473,6 +477,72 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
     expect(await queue.expireLeases(Date.now() + 120_000)).toBe(1);
     expect(await queue.stats()).toMatchObject({ ready: 2, readyByPriority: { high: 2 }, leased: 0 });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // A mission's deadline entry lost by hand (or to a sweep that read a drifted hash) while its hash
+  // stayed whole: verify compared no deadline entry, and rebuild restored none for a mission it did
+  // not switch (nor, through the restore, for a leased one), so the deadline sweep never found it
+  // overdue.
+  it('given a leased, a ready and an overdue mission that lost their deadline entries, then verify names each, and rebuild writes them back, the lease kept', async () => {
+    const { keys, k, store, queue } = emptyQueue('deadline-lost');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const deadline = '2026-11-30T12:00:00.000Z';
+    for (const id of ['m-leased', 'm-ready', 'm-overdue']) await enqueuePlumbing(store, id, t, { deadline });
+    expect((await queue.lease(0, 1, 60_000, 'lease-1')).map(({ mission }) => mission.id)).toEqual(['m-leased']);
+    const late = new Date(Date.parse(deadline) + 60_000);
+    const overdue = await store.transition('m-overdue', decideOverdue, { actor: 'intake', now: late }, [{ kind: 'overdue', at: late.getTime() }]);
+    expect(overdue.kind).toBe('appended');
+    const leasedScore = await redis.zscore(k.leased, 'm-leased');
+    const overdueScore = await redis.zscore(k.overdue, 'm-overdue');
+    expect(overdueScore).not.toBeNull();
+    await redis.multi().zrem(k.deadlines, 'm-leased', 'm-ready').zrem(k.overdue, 'm-overdue').exec();
+
+    const verified = await verifyLog(redis, keys);
+    expect(verified.findings.map(({ kind, missionId, detail }) => ({ kind, missionId, detail }))).toEqual([
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-leased',
+        detail: `it is not watched for its deadline ${deadline} (${k.deadlines}), so the deadline sweep never finds it overdue`,
+      },
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-ready',
+        detail: `it is not watched for its deadline ${deadline} (${k.deadlines}), so the deadline sweep never finds it overdue`,
+      },
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-overdue',
+        detail: `it is not among the overdue missions ${k.overdue}, where its MissionOverdue put it`,
+      },
+    ]);
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ switched: 0, effectsMended: 0, deadlinesMended: 3 });
+    for (const id of ['m-leased', 'm-ready']) expect(await redis.zscore(k.deadlines, id)).toBe(String(Date.parse(deadline)));
+    expect(await redis.zscore(k.overdue, 'm-overdue')).toBe(overdueScore);
+    expect(await redis.zscore(k.leased, 'm-leased')).toBe(leasedScore);
+    expect(await redis.zrange(k.ready, 0, -1)).toEqual(['m-overdue', 'm-ready']);
+    expect(await queue.stats()).toMatchObject({ ready: 2, leased: 1, readyByPriority: { high: 2 } });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ deadlinesMended: 0, readyCountsMended: 0 });
+  });
+
+  // A leased mission whose hash was deleted loses its deadline entry to the deadline sweep (a mission
+  // that no longer exists): rebuild wrote the hash and the queue fields back, the restore leaving
+  // everything else of a leased mission alone, so its deadline stayed unwatched.
+  it('given a leased mission whose hash was deleted and its deadline entry swept, then rebuild watches its deadline again, the lease kept', async () => {
+    const { keys, k, store, queue } = emptyQueue('deadline-leased-lost');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const deadline = '2026-11-30T12:00:00.000Z';
+    await enqueuePlumbing(store, 'm1', t, { deadline });
+    expect((await queue.lease(0, 1, 60_000, 'lease-1')).map(({ mission }) => mission.id)).toEqual(['m1']);
+    await redis.del(keys.mission('m1'));
+    await redis.zrem(k.deadlines, 'm1');
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 1, effectsRestored: 1 });
+    expect(await redis.zscore(k.deadlines, 'm1')).toBe(String(Date.parse(deadline)));
+    expect(await redis.zscore(k.ready, 'm1')).toBeNull();
+    expect(await redis.zcard(k.leased)).toBe(1);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 

@@ -1,7 +1,7 @@
 import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { canonicalJson, Mission } from '@app/mission';
-import type { DeadLetterPlace } from '@app/pipeline';
+import { deadlinePlaceOf, type DeadLetterPlace, type DeadlinePlace } from '@app/pipeline';
 import { RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
@@ -60,29 +60,28 @@ export async function compareReadModel(
   /** Compares a batch of missions at the walk's head; resolves with those that changed past it. */
   const compareBatch = async (batch: readonly string[]): Promise<string[]> => {
     // Taken once: the catch-ups between rounds must not change how many replies a mission has.
-    const subjects = batch.map((id) => subjectsOf(fold, id));
-    const queued = batch.map((id) => fold.get(id)?.state?.status === 'queued');
+    const shapes = batch.map((id) => readShapeOf(fold, id));
     const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-      batch.forEach((id, i) => queueLiveReads(multi, keys, id, subjects[i], queued[i]));
+      batch.forEach((id, i) => queueLiveReads(multi, keys, id, shapes[i]));
     });
     const changing: string[] = [];
     let at = 0;
     batch.forEach((missionId, i) => {
-      const count = LIVE_READS + subjects[i].length + (queued[i] ? QUEUE_READS : 0);
+      const count = repliesOf(shapes[i]);
       const mine = replies.slice(at, at + count);
       at += count;
       // A key of another type has nothing to compare: it is named, once, and the mission is not compared.
-      const wrong = wrongTypeKeys(keys, missionId, subjects[i], queued[i], mine);
+      const wrong = wrongTypeKeys(keys, missionId, shapes[i], mine);
       if (wrong.length > 0) {
         for (const finding of wrong) if (!findings.some((known) => known.kind === 'wrong-type' && known.detail === finding.detail)) findings.push(finding);
         return;
       }
-      const live = liveMission(mine, subjects[i], queued[i]);
+      const live = liveMission(mine, shapes[i]);
       // An append writes a mission's events, hash, list and sets at once: with the live v at the
       // replayed version the mission's read is in step with the walk even when the log moved on.
       if (moving && Number(live.v ?? 0) > (fold.get(missionId)?.lastVersion ?? 0)) changing.push(missionId);
       else {
-        const drift = describeDrift(fold, missionId, live);
+        const drift = describeDrift(keys, fold, missionId, live);
         if (drift) findings.push(drift);
       }
     });
@@ -209,6 +208,29 @@ interface LiveMission {
    * and whether its hash records the skill set (`sk`, written with its other queue fields).
    */
   queue?: { ready: boolean; leased: boolean; recorded: boolean };
+  /** For a mission its events leave on the deadline watch: its scores in the watched deadlines and among the overdue (null: not there). */
+  deadline?: { watched: string | null; overdue: string | null };
+}
+
+/**
+ * What is read of one mission beside its hash, index entry, event list and dead letter: the sets of
+ * the data subjects its create names, its place in the ready queue or a lease when it is replayed as
+ * `queued`, and its deadline entries when its events leave it on the deadline watch.
+ */
+interface ReadShape {
+  subjects: readonly string[];
+  queued: boolean;
+  deadline: DeadlinePlace | undefined;
+}
+
+function readShapeOf(fold: ReplayFold, missionId: string): ReadShape {
+  const state = fold.get(missionId)?.state;
+  return { subjects: state?.subjects ?? [], queued: state?.status === 'queued', deadline: state ? deadlinePlaceOf(state) : undefined };
+}
+
+/** How many replies queueLiveReads asks for. */
+function repliesOf({ subjects, queued, deadline }: ReadShape): number {
+  return LIVE_READS + subjects.length + (queued ? QUEUE_READS : 0) + (deadline ? DEADLINE_READS : 0);
 }
 
 /**
@@ -216,7 +238,7 @@ interface LiveMission {
  * refused a read of for its type, named with the type the services write there. A key of the
  * whole partition (the index, the dead letters) is no one mission's.
  */
-function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonly string[], queued: boolean, replies: readonly unknown[]): Finding[] {
+function wrongTypeKeys(keys: PartitionKeys, missionId: string, { subjects, queued, deadline }: ReadShape, replies: readonly unknown[]): Finding[] {
   const read: [string, string, boolean][] = [
     [keys.mission(missionId), 'hash', true],
     [keys.missionIndex, 'sorted set', false],
@@ -224,6 +246,7 @@ function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonl
     [keys.deadLetters, 'sorted set', false],
     ...subjects.map((subject): [string, string, boolean] => [keys.subjectMissions(subject), 'set', false]),
     ...(queued ? [[keys.ready, 'sorted set', false] as [string, string, boolean], [keys.leased, 'sorted set', false] as [string, string, boolean]] : []),
+    ...(deadline ? [[keys.deadlines, 'sorted set', false] as [string, string, boolean], [keys.overdue, 'sorted set', false] as [string, string, boolean]] : []),
   ];
   return read.flatMap(([key, type, own], i) =>
     replies[i] === WRONG_TYPE_REPLY ? [{ kind: 'wrong-type' as const, missionId: own ? missionId : '', logId: '', detail: wrongTypeDetail(key, type) }] : [],
@@ -234,12 +257,15 @@ function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonl
 const LIVE_READS = 4;
 /** Replies for a mission replayed as queued: its place in the ready zset and in the leases. */
 const QUEUE_READS = 2;
+/** Replies for a mission its events leave on the deadline watch: its place among the watched deadlines and the overdue. */
+const DEADLINE_READS = 2;
 
 /**
  * The reads of one mission's read model, in the order liveMission takes their replies; for a
- * mission replayed as `queued`, also where it is queued: in the ready zset or leased.
+ * mission replayed as `queued`, also where it is queued: in the ready zset or leased; for one its
+ * events leave on the deadline watch, its entries there.
  */
-function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, subjects: readonly string[], queued: boolean): void {
+function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, { subjects, queued, deadline }: ReadShape): void {
   multi.hmget(
     keys.mission(missionId),
     MISSION_HASH_FIELDS.state,
@@ -253,11 +279,13 @@ function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionI
   multi.zscore(keys.deadLetters, missionId);
   for (const subject of subjects) multi.sismember(keys.subjectMissions(subject), missionId);
   if (queued) multi.zscore(keys.ready, missionId).zscore(keys.leased, missionId);
+  if (deadline) multi.zscore(keys.deadlines, missionId).zscore(keys.overdue, missionId);
 }
 
-function liveMission(replies: readonly unknown[], subjects: readonly string[], queued: boolean): LiveMission {
+function liveMission(replies: readonly unknown[], { subjects, queued, deadline }: ReadShape): LiveMission {
   const [s, st, v, dr, sk] = replies[0] as [string | null, string | null, string | null, string | null, string | null];
   const queueAt = LIVE_READS + subjects.length;
+  const deadlineAt = queueAt + (queued ? QUEUE_READS : 0);
   return {
     v,
     s,
@@ -267,18 +295,15 @@ function liveMission(replies: readonly unknown[], subjects: readonly string[], q
     unindexedSubjects: subjects.filter((_, i) => replies[LIVE_READS + i] === 0),
     deadLetter: { score: replies[3] as string | null, reason: dr },
     ...(queued ? { queue: { ready: replies[queueAt] !== null, leased: replies[queueAt + 1] !== null, recorded: sk !== null } } : {}),
+    ...(deadline ? { deadline: { watched: replies[deadlineAt] as string | null, overdue: replies[deadlineAt + 1] as string | null } } : {}),
   };
 }
 
-/** The data subjects the replayed mission names (its create's), whose sets must name it. */
-function subjectsOf(fold: ReplayFold, missionId: string): readonly string[] {
-  return fold.get(missionId)?.state?.subjects ?? [];
-}
-
 function describeDrift(
+  keys: PartitionKeys,
   fold: ReplayFold,
   missionId: string,
-  { v, s, st, indexed, listed, unindexedSubjects, deadLetter, queue }: LiveMission,
+  { v, s, st, indexed, listed, unindexedSubjects, deadLetter, queue, deadline }: LiveMission,
 ): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
@@ -303,6 +328,9 @@ function describeDrift(
   if (listProblem) problems.push(listProblem);
   for (const subject of unindexedSubjects) problems.push(`the subject index of ${subject} (read by access requests and erasures) does not name the mission`);
   problems.push(...deadLetterProblems(mission.deadLetter, deadLetter));
+  // At the replayed version: a mission that moved on may have been found overdue since.
+  const place = deadlinePlaceOf(state);
+  if (place && deadline && v === String(state.version)) problems.push(...deadlineProblems(keys, state.deadline ?? '', place, deadline));
   // Only where the read model is otherwise right: a state drift is the finding then, and rebuild restores the effects with it.
   if (problems.length === 0 && queue && state.status === 'queued' && v === String(state.version)) problems.push(...queueProblems(queue));
   if (problems.length === 0) return undefined;
@@ -331,6 +359,20 @@ export function stateProblem(s: string | null, state: Mission): string | undefin
 function queueProblems({ ready, leased, recorded }: NonNullable<LiveMission['queue']>): string[] {
   if (!ready && !leased) return ['it is queued, but in neither the ready queue nor a lease, so no lease hands it out'];
   if (leased && !recorded) return ["it is leased without its hash's queue fields (rs, ea, pl, sk), so its lease's end leaves it out of the ready queue"];
+  return [];
+}
+
+/**
+ * How the mission's deadline entry differs from where its events leave it (`place`): watched (the
+ * deadline sweep reads `deadlines:watched` by score) at its deadline, or, once found overdue, in
+ * `deadlines:overdue` (what the overdue stats count). A stale entry beside it (watched once found
+ * overdue) is the sweep's to drop, no drift.
+ */
+function deadlineProblems(keys: PartitionKeys, deadline: string, place: DeadlinePlace, live: NonNullable<LiveMission['deadline']>): string[] {
+  if (place.set === 'overdue') return live.overdue === null ? [`it is not among the overdue missions ${keys.overdue}, where its MissionOverdue put it`] : [];
+  if (live.watched === null) return [`it is not watched for its deadline ${deadline} (${keys.deadlines}), so the deadline sweep never finds it overdue`];
+  if (Number(live.watched) !== place.at)
+    return [`it is watched for its deadline at ${isoOrRaw(Number(live.watched), live.watched)} (${keys.deadlines}), its deadline is ${deadline}`];
   return [];
 }
 

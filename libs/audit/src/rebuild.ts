@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Effect, KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, RestoreCode, upcast } from '@app/event-store';
 import { evolve, Mission, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
-import { IN_FLIGHT_ROUTES, restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
+import { deadlineEffect, deadlinePlaceOf, IN_FLIGHT_ROUTES, restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
 import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { DEFAULT_IMPORT_QUEUE_ORDER, writeSubjectIndexEffect } from './export-import';
 import { Finding } from './finding';
@@ -67,6 +67,12 @@ export interface RebuildResult {
    * `switched` or `unchanged`.
    */
   deadLettersMended: number;
+  /**
+   * Missions whose hash was whole but whose deadline entry (`deadlines:watched` at their deadline,
+   * or `deadlines:overdue` once found overdue) was not where their events leave them, leased ones
+   * included: written again from the log, the lease kept. Not counted in `switched` or `unchanged`.
+   */
+  deadlinesMended: number;
   /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
   reindexed: number;
   /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
@@ -180,6 +186,8 @@ enum Drift {
   Unqueued = 16,
   /** Its dead letter (queue entry, `dr`) is not where its events leave it: written again, no switch. */
   DeadLetter = 32,
+  /** Unfinished, with a deadline, and not on the deadline watch where its events leave it: written again, no switch. */
+  Deadline = 64,
 }
 
 /** What the scratch copy and the switch repair; the rest is mended beside them. */
@@ -210,8 +218,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`, the mission index's entry, the whole event list by SHA-1
  *    of its ids, the sets of the data subjects its create names, its dead letter (queue entry,
- *    score and `dr`), and for a queued mission that is not leased, its hash's queue fields and its
- *    place in the ready queue), so that a read model that is right is not written again;
+ *    score and `dr`), its deadline entry (watched at its deadline, or overdue) when unfinished, and
+ *    for a queued mission that is not leased, its hash's queue fields and its place in the ready
+ *    queue), so that a read model that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
  *    with the hash of its last event read back from the log for its `h`, its creation time for the
  *    index, and, for an event list that differs, its log ids;
@@ -222,7 +231,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    a mission that had no hash at all is then put back where its events put it (ready queue with its
  *    hash's queue fields, schedule, deadlines, reviews, dead letters), as an import does, and so is a
  *    queued mission whose hash is whole but lacks them (a rebuild interrupted before this step); a
- *    dead letter that differs is written again from the events (mendDeadLetters);
+ *    leased one gets all but its place in the ready queue (the lease keeps it), its deadline entry
+ *    among them; a dead letter or a deadline entry that differs is written again from the events
+ *    (mendPlaces), a leased mission's too;
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -249,6 +260,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     effectsRestored: total((r) => r.effectsRestored),
     effectsMended: total((r) => r.effectsMended),
     deadLettersMended: total((r) => r.deadLettersMended),
+    deadlinesMended: total((r) => r.deadlinesMended),
     skippedMovedOn: total((r) => r.skippedMovedOn),
     skippedBehind: total((r) => r.skippedBehind),
     reindexed: total((r) => r.reindexed),
@@ -329,6 +341,8 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const drifted = found.filter((entry) => entry.drift & SWITCHED_DRIFT);
   const unqueued = found.filter((entry) => entry.drift & Drift.Unqueued).map(({ mission }) => mission.missionId);
   const misfiled = found.filter((entry) => entry.drift & Drift.DeadLetter);
+  // A switched or unqueued one has its deadline entry written with the rest of its effects.
+  const unwatched = found.filter((entry) => entry.drift & Drift.Deadline && !(entry.drift & (SWITCHED_DRIFT | Drift.Unqueued)));
   const compared = performance.now();
 
   const result = { switched: 0, restored: 0, effectsRestored: 0, effectsMended: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
@@ -428,7 +442,14 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   result.effectsRestored = await restoreEffects([...restoredIds, ...switchedUnfinishedIds]);
   const restoredNow = new Set(switchedUnfinishedIds);
   result.effectsMended = await restoreEffects(unqueued.filter((missionId) => !restoredNow.has(missionId)));
-  const deadLettersMended = await mendDeadLetters(new MissionStore(redis, layout), misfiled);
+  const store = new MissionStore(redis, layout);
+  const deadLettersMended = await mendPlaces(store, misfiled, ({ mission }) =>
+    mission.deadLetter ? { kind: 'dead-letter', at: mission.deadLetter.at, reason: mission.deadLetter.reason } : { kind: 'leave-dead-letters' },
+  );
+  const deadlinesMended = await mendPlaces(store, unwatched, ({ state }) => {
+    const place = deadlinePlaceOf(state);
+    return place && deadlineEffect(place);
+  });
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(
     redis,
@@ -453,6 +474,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     unchanged: rebuilt.length - found.length - new Set(wrongType.map((key) => key.missionId)).size,
     ...result,
     deadLettersMended,
+    deadlinesMended,
     subjectsReindexed,
     subjectsUnindexed,
     unreplayable,
@@ -506,6 +528,7 @@ function partitionLeftAsItIs(
     skippedMovedOn: 0,
     skippedBehind: 0,
     deadLettersMended: 0,
+    deadlinesMended: 0,
     subjectsReindexed: 0,
     subjectsUnindexed: 0,
     wrongType,
@@ -567,11 +590,12 @@ async function findDrifted(
   const findDriftedIn = async (batch: MissionFold[]): Promise<DriftedMission[]> => {
     if (batch.length === 0) return [];
     const states = batch.map((mission) => mission.state as Mission);
-    const missionKeys = [keys.missionIndex, keys.ready, keys.leased, keys.deadLetters];
+    const missionKeys = [keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.deadlines, keys.overdue];
     const args: string[] = [];
     batch.forEach((mission, i) => {
       const state = states[i];
       const subjects = state.subjects ?? [];
+      const deadline = deadlinePlaceOf(state);
       missionKeys.push(keys.mission(mission.missionId), keys.missionEvents(mission.missionId), ...subjects.map((subject) => keys.subjectMissions(subject)));
       args.push(
         mission.missionId,
@@ -582,6 +606,8 @@ async function findDrifted(
         String(subjects.length),
         mission.deadLetter ? String(mission.deadLetter.at) : '',
         mission.deadLetter?.reason ?? '',
+        deadline?.set ?? '',
+        deadline ? String(deadline.at) : '',
       );
     });
     const found = (await findDriftedScript.run(redis, missionKeys, args)) as number[];
@@ -662,18 +688,21 @@ async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys): Prom
 }
 
 /**
- * Writes the dead letter of each mission found with another (find-drifted-read-models.lua's
- * DeadLetter) again from its events: into the dead-letter queue at the time its MissionDeadLettered
- * has, with its reason in `dr`, or out of it, through the append's own effects
- * (MissionStore.restoreEffects), each only while the mission is still at the replayed version and
- * no lease holds it. Returns how many were written.
+ * Writes a place of each of `entries` again from its events, through the append's own effect for it
+ * (`effectOf`; none, nothing written) and MissionStore.restoreEffects, each only while the mission is
+ * still at the replayed version: a dead letter (find-drifted-read-models.lua's DeadLetter) into the
+ * dead-letter queue at the time its MissionDeadLettered has, with its reason in `dr`, or out of it; a
+ * deadline entry (Deadline) into the watched deadlines at its deadline, or among the overdue. Neither
+ * touches the ready queue or the leases, so a leased mission is written too, its lease kept. Returns
+ * how many were written.
  */
-async function mendDeadLetters(store: MissionStore, misfiled: DriftedMission[]): Promise<number> {
+async function mendPlaces(store: MissionStore, entries: DriftedMission[], effectOf: (entry: DriftedMission) => Effect | undefined): Promise<number> {
   let mended = 0;
-  for (const { mission, state } of misfiled) {
-    const place = mission.deadLetter;
-    const effect: Effect = place ? { kind: 'dead-letter', at: place.at, reason: place.reason } : { kind: 'leave-dead-letters' };
-    if ((await store.restoreEffects(mission.missionId, state.version, [{ effect, mission: state }])) === RestoreCode.Restored) mended++;
+  for (const entry of entries) {
+    const effect = effectOf(entry);
+    if (!effect) continue;
+    const code = await store.restoreEffects(entry.mission.missionId, entry.state.version, [{ effect, mission: entry.state }]);
+    if (code === RestoreCode.Restored || code === RestoreCode.Leased) mended++;
   }
   return mended;
 }

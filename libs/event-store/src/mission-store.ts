@@ -89,12 +89,16 @@ export enum RestoreCode {
   Restored = 0,
   /** The mission hash is at another version than the one the effects were replayed to: nothing applied. */
   MovedOn = 1,
-  /** A lease holds the mission (taken since its effects were replayed): nothing applied, or it would be handed out twice. */
+  /**
+   * A lease holds the mission (taken since its effects were replayed, say): its effects on the ready
+   * queue and the leases were left out, or it would be handed out twice; the others (its deadline
+   * watch, schedule, reviews, dead letter) were applied.
+   */
   Leased = 2,
   /**
-   * A lease holds the mission, and its hash had no queue fields (written again by a rebuild, or
-   * deleted, while the lease was held): only those were written, from its last enqueue, so the
-   * lease's end queues it again as it was. No sorted set or count was touched.
+   * As Leased, and its hash had no queue fields (written again by a rebuild, or deleted, while the
+   * lease was held): those were written too, from its last enqueue, so the lease's end queues it
+   * again as it was. No ready-queue sorted set or count was touched.
    */
   QueueFields = 3,
 }
@@ -310,8 +314,9 @@ export class MissionStore {
    * written without them by an import. Only effects on the mission's index
    * memberships and its service messages may be given (restore-mission-effects-17.lua names their
    * keys); an enqueue is not counted per minute again. MovedOn, with nothing applied, when the
-   * mission is no longer at `version`; Leased when a lease holds it, or QueueFields when its hash
-   * also lacked the queue fields its lease's end queues it by, then written alone.
+   * mission is no longer at `version`; Leased when a lease holds it, its effects on the ready
+   * queue and the leases then left out, or QueueFields when its hash also lacked the queue fields
+   * its lease's end queues it by, then written too.
    */
   async restoreEffects(missionId: string, version: number, effects: readonly RestoredEffect[]): Promise<RestoreCode> {
     const k = this.keys.of(missionId);

@@ -67,6 +67,30 @@ export function deadLetterPlaceAfter(event: MissionEvent, next: Mission): DeadLe
 }
 
 /**
+ * Where a mission's events leave it on the deadline watch (MISSION_EFFECTS: its create's
+ * watch-deadline, its MissionOverdue's overdue, its finish's leave-deadlines): `watched` in
+ * `deadlines:watched` at its deadline (ms) until it is found overdue, then `overdue` in
+ * `deadlines:overdue` at the time it was (its MissionOverdue's), until it finishes. Undefined for a
+ * finished mission and one without a deadline that parses: on neither.
+ */
+export interface DeadlinePlace {
+  set: 'watched' | 'overdue';
+  at: number;
+}
+
+export function deadlinePlaceOf(mission: Mission): DeadlinePlace | undefined {
+  if (TERMINAL_STATUSES.includes(mission.status)) return undefined;
+  if (mission.overdueAt !== undefined) return { set: 'overdue', at: Date.parse(mission.overdueAt) };
+  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
+  return Number.isFinite(deadline) ? { set: 'watched', at: deadline } : undefined;
+}
+
+/** The effect that puts a mission at `place` on the deadline watch, as its events' effects put it there. */
+export function deadlineEffect(place: DeadlinePlace): Effect {
+  return place.set === 'watched' ? { kind: 'watch-deadline', deadline: place.at } : { kind: 'overdue', at: place.at };
+}
+
+/**
  * Statuses in which a service holds the mission and a message drives it on: assigned and running
  * (mission.assigned, to the executor), evaluating (mission.completed, to the evaluator).
  */
@@ -116,11 +140,12 @@ export function restoringEffects(
 
 export interface RestoreResult {
   /**
-   * Missions whose memberships (and message, when in flight) were written, and leased missions
-   * whose hash lacked its queue fields, given those alone (RestoreCode.QueueFields).
+   * Missions whose memberships (and message, when in flight) were written; for a leased mission,
+   * all but its place in the ready queue, and its queue fields when its hash lacked them
+   * (RestoreCode.Leased, QueueFields).
    */
   restored: number;
-  /** Missions that moved on while they were restored, or that a lease holds with their queue fields: left alone. */
+  /** Missions that moved on while they were restored: left alone. */
   movedOn: number;
   /** Of the restored, missions in flight given their driving message. */
   messages: number;
@@ -160,8 +185,9 @@ export async function restoreMissionEffects(
   const runningByStream = new Map<string, number>();
   const apply = async (missionId: string, version: number, effects: RestoredEffect[], inFlight: boolean): Promise<boolean> => {
     const code = await store.restoreEffects(missionId, version, effects);
-    // A leased mission given back its queue fields alone: its lease's end queues it by them.
-    if (code === RestoreCode.QueueFields) {
+    // A leased mission given back all but its place in the ready queue (and its queue fields, if
+    // lost, by which its lease's end queues it): restored, though it drives no message.
+    if (code === RestoreCode.QueueFields || code === RestoreCode.Leased) {
       result.restored++;
       return false;
     }

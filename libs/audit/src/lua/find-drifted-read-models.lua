@@ -5,6 +5,8 @@
   KEYS[1]    the mission index zset (member id, score = created at, ms)
   KEYS[2]    the ready zset          KEYS[3]    the leased zset
   KEYS[4]    the dead-letter zset (score = dead-lettered at, ms)
+  KEYS[5]    the watched deadlines zset (score = deadline, ms)
+  KEYS[6]    the overdue zset (score = found overdue at, ms)
   then, for each mission i = 1..n in turn:
              its live hash (fields MISSION_FIELDS: version, status, state JSON, dead-letter
              reason), its event list
@@ -12,11 +14,13 @@
              (ids of the subject's missions; as many as ARGV says)
              All share the {m} hash tag (one Redis Cluster slot). n is the batch size, so the
              name has no -<numKeys> suffix.
-  ARGV       for each mission i in turn, eight values: its id, the replayed version, the replayed
+  ARGV       for each mission i in turn, ten values: its id, the replayed version, the replayed
              status, the SHA-1 of the replayed state JSON, the SHA-1 of the log ids of its events
              in log order joined by commas (what its event list must hold), the number of its
-             subject sets in KEYS, and where its events leave it among the dead letters: its score
-             ('' when they leave it out) and its reason
+             subject sets in KEYS, where its events leave it among the dead letters: its score
+             ('' when they leave it out) and its reason, and where they leave it on the deadline
+             watch: 'watched' (KEYS[5], at the score that follows: its deadline), 'overdue'
+             (KEYS[6]) or '' (neither: finished, or no deadline), and that score
 
   Result: per drifted mission, two values: its position i (1-based, ascending) and what differs,
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
@@ -31,7 +35,11 @@
           where its events leave it: missing, another score, another reason, or there when its
           events leave it out; a dead letter without a reason is one written before reasons
           were kept, and no drift; only where the live v is the replayed one: a mission without
-          a hash is restored whole, its dead letter with it).
+          a hash is restored whole, its dead letter with it) and DRIFT.Deadline (watched, by its
+          events, but not in the watched deadlines at its deadline, or overdue but not in the
+          overdue zset: lost by hand, or to a sweep that read its hash drifted; only where the
+          live v is the replayed one, as for the dead letter; an entry of a finished mission, or
+          a watched one of a mission found overdue, is stale, and the deadline sweep drops it).
           Unindexed and EventList only where the live v is the replayed one (or there is no live
           hash): a mission that moved on since the replay has a longer list, and the switch leaves
           it alone. A subject's set only ever gains missions, so it is checked whatever v is. A
@@ -41,7 +49,7 @@
           fields alone (RestoreCode.QueueFields).
 ]]
 local drifted = {}
-local k, a, i = 5, 1, 0
+local k, a, i = 7, 1, 0
 while a <= #ARGV do
   i = i + 1
   local hash, list = KEYS[k], KEYS[k + 1]
@@ -76,6 +84,14 @@ while a <= #ARGV do
       what = what + DRIFT.Unqueued
     end
   end
+  if live[1] == ARGV[a + 1] and ARGV[a + 8] ~= '' then
+    if ARGV[a + 8] == 'watched' then
+      local watched = redis.call('ZSCORE', KEYS[5], ARGV[a])
+      if not watched or tonumber(watched) ~= tonumber(ARGV[a + 9]) then what = what + DRIFT.Deadline end
+    elseif not redis.call('ZSCORE', KEYS[6], ARGV[a]) then
+      what = what + DRIFT.Deadline
+    end
+  end
   for s = 1, subjects do
     if redis.call('SISMEMBER', KEYS[k + 1 + s], ARGV[a]) == 0 then
       what = what + DRIFT.SubjectUnindexed
@@ -87,6 +103,6 @@ while a <= #ARGV do
     drifted[#drifted + 1] = what
   end
   k = k + 2 + subjects
-  a = a + 8
+  a = a + 10
 end
 return drifted

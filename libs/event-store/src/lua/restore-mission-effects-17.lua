@@ -24,13 +24,17 @@
   Result: code from CODE (RestoreCode in mission-store.ts)
     Restored  the effects were applied
     MovedOn   the mission hash is at another version (or gone): nothing was applied
-    Leased    a lease holds the mission (KEYS[7]): nothing was applied, since queuing it would
-              hand it out twice; a lease changes no version, so the version check cannot see it
-    QueueFields  a lease holds the mission and its hash had no queue fields (a hash written again
-              by a rebuild, or deleted, while the lease was held): only those were written, from
-              its last enqueue effect (its score, time, level and skill set), and no sorted set
-              or count was touched, so the lease's end (return-leased-missions-8.lua) queues it
-              as it was, counted once; without them that return would leave it out of the queue
+    Leased    a lease holds the mission (KEYS[7]): the effects on the ready queue and the leases
+              (KEYS[2..8]) were left out, since queuing it would hand it out twice (a lease
+              changes no version, so the version check cannot see it), and the others (its
+              deadline watch, schedule, reviews, dead letter) were applied as for any mission:
+              a sweep that read its hash drifted or gone may have dropped its deadline entry
+    QueueFields  as Leased, and its hash had no queue fields (a hash written again by a
+              rebuild, or deleted, while the lease was held): those were written too, from its
+              last enqueue effect (its score, time, level and skill set), and no ready-queue
+              sorted set or count was touched, so the lease's end (return-leased-missions-8.lua)
+              queues it as it was, counted once; without them that return would leave it out of
+              the queue
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "includes/ready-membership"
@@ -40,22 +44,33 @@
 local missionId = ARGV[1]
 local held = redis.call('HMGET', KEYS[1], MISSION_FIELDS.version, MISSION_FIELDS.state)
 if held[1] ~= ARGV[2] or not held[2] then return CODE.MovedOn end
-if redis.call('ZSCORE', KEYS[7], missionId) then
-  if redis.call('HEXISTS', KEYS[1], MISSION_FIELDS.skillSet) == 1 then return CODE.Leased end
-  -- A leased mission is queued: its last enqueue is where it was queued (the lease uncounted it there).
-  local enqueuedAt
-  eachEffect(3, function(name, a)
-    if name == 'enqueue' then enqueuedAt = a end
-  end)
-  if not enqueuedAt then return CODE.Leased end
-  recordQueueFields(KEYS[1], ARGV[enqueuedAt + 5], ARGV[enqueuedAt + 6], ARGV[enqueuedAt + 7], ARGV[enqueuedAt + 8])
-  return CODE.QueueFields
-end
-
 local effects = missionEffects(missionId, KEYS[1], held[2])
 local unknown = eachEffect(3, function(name)
   if not effects[name] then return redis.error_reply('unknown effect ' .. tostring(name)) end
 end)
 if unknown then return unknown end
+
+if redis.call('ZSCORE', KEYS[7], missionId) then
+  local code = CODE.Leased
+  -- A leased mission is queued: its last enqueue is where it was queued (the lease uncounted it there).
+  if redis.call('HEXISTS', KEYS[1], MISSION_FIELDS.skillSet) == 0 then
+    local enqueuedAt
+    eachEffect(3, function(name, a)
+      if name == 'enqueue' then enqueuedAt = a end
+    end)
+    if enqueuedAt then
+      recordQueueFields(KEYS[1], ARGV[enqueuedAt + 5], ARGV[enqueuedAt + 6], ARGV[enqueuedAt + 7], ARGV[enqueuedAt + 8])
+      code = CODE.QueueFields
+    end
+  end
+  -- Every effect names its keys first (enqueue and dequeue the ready queue's, leave-queue's zrem and
+  -- hdel the leases'); those of KEYS[2..8] are left out, the rest applied.
+  eachEffect(3, function(name, a)
+    local first = tonumber(ARGV[a])
+    if not (first and first >= 2 and first <= 8) then effects[name](a) end
+  end)
+  return code
+end
+
 eachEffect(3, function(name, a) effects[name](a) end)
 return CODE.Restored
