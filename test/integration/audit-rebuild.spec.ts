@@ -546,6 +546,35 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
+  // A skill set's queue named by no count field (ready-by-skills deleted by hand, and the recount
+  // writing no field at 0) was never read: a member left there by hand was found by neither.
+  it('given a stray in the queue of a skill set no count field names, then verify names it, and rebuild takes it out', async () => {
+    const { keys, k, store, queue } = emptyQueue('skill-set-stray');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    await enqueuePlumbing(store, 'm-plumbing', t);
+    await enqueuePlumbing(store, 'm-electrics', t, { requiredSkills: ['electrics'] });
+    const electrician = { freeAgents: [{ free: 1, skills: ['electrics'] }] };
+    expect((await queue.lease(0, 1, 60_000, 'lease-1', electrician)).map(({ mission }) => mission.id)).toEqual(['m-electrics']);
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '1', electrics: '0' });
+    await redis.hdel(k.readyBySkills, 'electrics');
+    const strayQueue = k.readyWithSkillsPrefix + 'electrics';
+    await redis.zadd(strayQueue, 1, 'm-electrics');
+
+    const verified = await verifyLog(redis, keys);
+    expect(verified.findings.map(({ kind, missionId, detail }) => ({ kind, missionId, detail }))).toEqual([
+      {
+        kind: 'read-model-drift',
+        missionId: '',
+        detail: `the ready queue of skill set electrics ${strayQueue}, which a lease reads, differs from the ready queue ${k.ready} (its missions' sk): it holds m-electrics, which the ready queue does not hold with those skills`,
+      },
+    ]);
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ readyCountsRecounted: true, readyCountsMended: 1 });
+    expect(await redis.zcard(strayQueue)).toBe(0);
+    expect(await redis.zscore(k.leased, 'm-electrics')).not.toBeNull();
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
   // A lease held by a mission whose queue fields were lost since (a rebuild of an older version, a
   // hand edit): rebuild did not look at leased missions, so the lease's end left it out of the queue.
   it('given a leased mission whose hash lost its queue fields, then rebuild writes them alone and its lease ends in the ready queue', async () => {

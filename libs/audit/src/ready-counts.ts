@@ -104,9 +104,13 @@ type BatchReply = [
 
 const readScript = new LuaScript(join(__dirname, 'lua'), 'read-ready-queue-2', missionLuaOptions());
 
-/** Compares the ready queue's counts, ready-since times and skill-set queues with the ready zset and its missions' queue fields (verify). */
-export function checkReadyCounts(redis: RedisConnection, keys: PartitionKeys): Promise<ReadyCountsResult> {
-  return settleReadyCounts(redis, keys, false);
+/**
+ * Compares the ready queue's counts, ready-since times and skill-set queues with the ready zset and
+ * its missions' queue fields (verify). `skillSets`: the skill sets of the partition's missions (its
+ * log's), whose queues are looked at whether or not a count field names them.
+ */
+export function checkReadyCounts(redis: RedisConnection, keys: PartitionKeys, skillSets: Iterable<string> = []): Promise<ReadyCountsResult> {
+  return settleReadyCounts(redis, keys, false, skillSets);
 }
 
 /**
@@ -114,8 +118,8 @@ export function checkReadyCounts(redis: RedisConnection, keys: PartitionKeys): P
  * from the ready zset and its missions' queue fields (rebuild): only the fields and members that
  * differ, so a sound queue is not written.
  */
-export function recountReadyQueue(redis: RedisConnection, keys: PartitionKeys): Promise<ReadyCountsResult> {
-  return settleReadyCounts(redis, keys, true);
+export function recountReadyQueue(redis: RedisConnection, keys: PartitionKeys, skillSets: Iterable<string> = []): Promise<ReadyCountsResult> {
+  return settleReadyCounts(redis, keys, true, skillSets);
 }
 
 /**
@@ -128,13 +132,14 @@ export function recountReadyQueue(redis: RedisConnection, keys: PartitionKeys): 
  * ready-since is watched: queued again at the score it has, a ready mission is timed anew there
  * while the ready zset stays as it was (ready-membership.lua's insertIntoReady).
  */
-async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, write: boolean): Promise<ReadyCountsResult> {
+async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, write: boolean, skillSets: Iterable<string>): Promise<ReadyCountsResult> {
+  const known = [...skillSets];
   const connection = redis.duplicate();
   connection.on('error', () => undefined);
   try {
     for (let attempt = 0; attempt < WATCH_ATTEMPTS; attempt++) {
       await connection.watch(keys.ready, keys.readySince, keys.readyByLevel, keys.readyBySkills);
-      const read = await readReadyQueue(connection, keys);
+      const read = await readReadyQueue(connection, keys, known);
       if (read.wrongType.length > 0) {
         await connection.unwatch();
         return { settled: false, differences: [], mended: 0, wrongType: read.wrongType };
@@ -158,7 +163,7 @@ async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, wr
   }
 }
 
-async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys): Promise<ReadyRead> {
+async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys, known: readonly string[]): Promise<ReadyRead> {
   const read: ReadyRead = {
     levels: {},
     skills: {},
@@ -208,7 +213,10 @@ async function readReadyQueue(connection: RedisConnection, keys: PartitionKeys):
   }
 
   // A skill set's queue that holds more than the ready missions it holds holds strays: only then are they looked for.
-  const skillSets = [...new Set([...Object.keys(read.skills), ...read.expectedSkills.keys()])];
+  // Its queue is known by a count field, a ready mission, or a mission of the log with that skill set
+  // (a count field can be lost by hand while its queue stays): a queue of a skill set none of them names
+  // no lease reads until a mission with it is queued, whose log event names it to the next look.
+  const skillSets = [...new Set([...Object.keys(read.skills), ...read.expectedSkills.keys(), ...known])];
   const sizes = connection.pipeline();
   for (const skillSet of skillSets) sizes.zcard(keys.readyWithSkillsPrefix + skillSet);
   const held = skillSets.length > 0 ? await execAllKeepingWrongType(sizes) : [];

@@ -323,7 +323,8 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
 
   // Every mission of the partition is compared and written through these keys: one of another type
   // (changed by hand) would fail them all, so the partition is left as it is and the key named.
-  const partitionWrongType = await keysOfAnotherType(redis, [...partitionWideKeys(keys), ...(await skillSetQueues(redis, keys))]);
+  const skillSets = fold.skillSets();
+  const partitionWrongType = await keysOfAnotherType(redis, [...partitionWideKeys(keys), ...(await skillSetQueues(redis, keys, skillSets))]);
   if (partitionWrongType.length > 0) {
     return partitionLeftAsItIs(runId, started, partitionWrongType, {
       events: walk.events,
@@ -464,7 +465,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
   const recounted = countersHold || (await recountStatuses(redis, keys)).recounted;
   // From the ready queue as this rebuild leaves it: the missions it put back were counted again if they had been counted.
-  const ready = await recountReadyQueue(redis, keys);
+  const ready = await recountReadyQueue(redis, keys, skillSets);
   const finished = performance.now();
   const ms = finished - started;
   return {
@@ -678,13 +679,13 @@ function partitionWideKeys(keys: PartitionKeys): WrongTypeKey[] {
 
 /**
  * The ready queue of each skill set (`<partition>queue:ready-sk:<skills>`), which the effects rebuild
- * restores write with the ready queue: the fields of ready-by-skills name them. None when
- * ready-by-skills itself is of another type, which partitionWideKeys names.
+ * restores write with the ready queue, and the recount reads: the fields of ready-by-skills name
+ * them, and `known`, the skill sets of the log's missions. Only `known` when ready-by-skills itself
+ * is of another type, which partitionWideKeys names.
  */
-async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys): Promise<WrongTypeKey[]> {
-  if ((await redis.type(keys.readyBySkills)) !== REDIS_TYPES.hash) return [];
-  const skillSets = await redis.hkeys(keys.readyBySkills);
-  return skillSets.map((skills) => ({ missionId: '', key: keys.readyWithSkillsPrefix + skills, expected: 'sorted set' }));
+async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys, known: Iterable<string>): Promise<WrongTypeKey[]> {
+  const counted = (await redis.type(keys.readyBySkills)) === REDIS_TYPES.hash ? await redis.hkeys(keys.readyBySkills) : [];
+  return [...new Set([...counted, ...known])].map((skills) => ({ missionId: '', key: keys.readyWithSkillsPrefix + skills, expected: 'sorted set' }));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { storedDepthProblem, upcast } from '@app/event-store';
+import { skillSetOf, storedDepthProblem, upcast } from '@app/event-store';
 import { evolveInPlace, Mission, MissionEvent } from '@app/mission';
 import { DeadLetterPlace, deadLetterPlaceAfter } from '@app/pipeline';
 import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
@@ -122,6 +122,16 @@ export class ReplayFold {
       if (fold.state) counts.set(fold.state.status, (counts.get(fold.state.status) ?? 0) + 1);
     }
     return counts;
+  }
+
+  /**
+   * The skill sets the folded missions are queued under (`queue:ready-sk:<skills>`): every skill-set
+   * queue a lease can read names one, unless a mission with another is queued since.
+   */
+  skillSets(): Set<string> {
+    const skillSets = new Set<string>();
+    for (const fold of this.folds.values()) if (fold.state?.requiredSkills) skillSets.add(skillSetOf(fold.state));
+    return skillSets;
   }
 }
 

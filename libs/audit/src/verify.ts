@@ -115,7 +115,7 @@ export async function verifyPartition(
   const fold = new ReplayFold({ keepLogIds: true });
   const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
   const { findings: drift, notChecked: driftNotChecked } = await compareReadModel(redis, keys, fold, walk, onProgress);
-  const ready = await compareReadyCounts(redis, keys, drift);
+  const ready = await compareReadyCounts(redis, keys, drift, fold.skillSets());
   // Both could not read some of the read model in step with a log that kept moving: not findings.
   const notChecked = [...checker.notChecked, ...driftNotChecked, ...ready.notChecked];
   const chain = await checker.findings(redis, keys, walk.position, { batchSize, onProgress });
@@ -148,12 +148,18 @@ export const READY_CHANGING = 'ready queue counts: changing while verify ran (le
 
 /**
  * The ready queue's counts by level and by skill set, each skill set's ready queue and ready-since,
- * against the ready zset and its missions' queue fields (ready-counts.ts): a key that differs is a
+ * against the ready zset and its missions' queue fields (ready-counts.ts; the queues of `skillSets`,
+ * the log's, whether or not a count names them): a key that differs is a
  * read-model-drift of no one mission, named; one of another type a wrong-type finding (once: a
  * mission's hash may already be named by `drift`); a queue that kept changing, not checked.
  */
-async function compareReadyCounts(redis: RedisConnection, keys: PartitionKeys, drift: readonly Finding[]): Promise<ReadModelComparison> {
-  const { settled, differences, wrongType } = await checkReadyCounts(redis, keys);
+async function compareReadyCounts(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  drift: readonly Finding[],
+  skillSets: Iterable<string>,
+): Promise<ReadModelComparison> {
+  const { settled, differences, wrongType } = await checkReadyCounts(redis, keys, skillSets);
   const findings = differences.map(({ detail }): Finding => ({ kind: 'read-model-drift', missionId: '', logId: '', detail }));
   for (const key of wrongType) {
     const finding = wrongTypeFinding(key);

@@ -410,6 +410,14 @@ function stampFor(mission: Mission | null, fixed: Date | undefined): Date {
   return last > now.getTime() ? new Date(last) : now;
 }
 
+/**
+ * The skill set a mission is queued under (`sk` in its hash, a field of `queue:ready-by-skills`, the
+ * `<skills>` of its skill set's ready queue `queue:ready-sk:<skills>`): its required skills, comma-separated.
+ */
+export function skillSetOf(mission: Mission): string {
+  return mission.requiredSkills.join(',');
+}
+
 /** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
 function encodeEffect(
   k: PartitionKeys,
@@ -431,7 +439,7 @@ function encodeEffect(
         effect.score,
         effect.enqueuedAt,
         effect.level,
-        next.requiredSkills.join(','),
+        skillSetOf(next),
         keyIndex(k.perMinute),
         // A restore puts the mission back where its enqueue did; that enqueue was counted when it happened.
         restoring ? '' : `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
