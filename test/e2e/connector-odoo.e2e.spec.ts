@@ -13,6 +13,7 @@ import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping
 import { NOT_DUE, OdooPoller } from '../../apps/connector-odoo/src/odoo-poller';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { expectWrongMethod } from '../support/wrong-method';
 
 /** Maintenance requests move to stage 3 ("Repaired") once their mission succeeds. */
 const REPAIRED = 3;
@@ -521,7 +522,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     }
   });
 
-  it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do, and a path no route takes too", async () => {
+  it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do, and a path no route takes and a method a route does not take too", async () => {
     // As every test here: the connector the one before left running is stopped first, or it polls on unseen.
     await stopConnector();
     const app = await startConnector();
@@ -544,6 +545,9 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
         message: 'no route takes GET at this path; the routes are listed in docs/operations.md, "Odoo connector"',
         details: [],
       });
+      // A route under a method it does not take: the 404 above, as if the route were not there.
+      expectWrongMethod(await request(app.getHttpServer()).post('/metrics'), 'POST', 'GET, HEAD');
+      expectWrongMethod(await request(app.getHttpServer()).delete('/health/ready'), 'DELETE', 'GET, HEAD');
     } finally {
       await stopConnector();
     }
