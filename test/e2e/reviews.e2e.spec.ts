@@ -151,6 +151,52 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(events.at(-1)).toMatchObject({ type: 'MissionApproved', actor: 'operator', data: { output: editedOutput } });
   });
 
+  /** A pricing mission whose agent answers `rate`, once its result awaits review. */
+  async function rateAwaitingReview(rate: Record<string, unknown>, mission: Omit<MissionCreateDto, 'type'>): Promise<Mission> {
+    llm.fallback = (received) => ({ status: 200, content: JSON.stringify(JSON.stringify(received.body).includes('recommendedRate') ? rate : agentOutput) });
+    return awaitingReview({ type: 'pricing', ...mission });
+  }
+
+  // No field of a maintenance or pricing output is personal: an edit is recorded as typed, in plain,
+  // outside every subject's key. An address in it was approved, outlived the guest's erasure and was
+  // shown to reader keys, where the same text in the note was a 400.
+  it('given a maintenance or pricing result awaiting review, when an edited text holds an e-mail address, with any at sign, then it is a 400 naming it and nothing is recorded', async () => {
+    const named = socket('Socket of a named guest');
+    const mission = await awaitingReview({ ...named, payload: { ...named.payload, guest: { name: 'Mallory Smith', email: 'mallory@example.com' } } });
+    const before = (await typesOf(mission.id)).filter((type) => type !== 'MissionReviewOverdue');
+    for (const at of ['@', '\uff20', '\ufe6b']) {
+      const step = `Call Mallory Smith at mallory${at}example.com / +49 170 1234567`;
+      const refused = await reviewer
+        .post(`/api/missions/${mission.id}/approve`)
+        .send({ output: { ...agentOutput, steps: [...agentOutput.steps, step], safetyNotes: [`Tell mallory${at}example.com`] } })
+        .expect(400);
+      expect(refused.body.details).toEqual(
+        ['output.steps[3]', 'output.safetyNotes[0]'].map((field) => ({
+          field,
+          problems: [
+            `${field} must not hold an e-mail address, or an at sign in any form (@, \uff20, \ufe6b): it is kept in plain, also after an erasure; say why, not who the guest is`,
+          ],
+        })),
+      );
+    }
+    expect((await system.store.load(mission.id))?.status).toBe('awaiting_review');
+    expect((await typesOf(mission.id)).filter((type) => type !== 'MissionReviewOverdue')).toEqual(before);
+
+    const rate = { recommendedRate: 149, currency: 'EUR', changePercent: 7, reason: 'Regular Saturday demand.' };
+    const priced = await rateAwaitingReview(rate, {
+      title: 'Saturday rate at the ceiling',
+      description: 'Set the Saturday rate for the Single.',
+      priority: 'normal',
+      payload: { roomType: 'Single', currency: 'EUR', currentRate: 139, minRate: 119, maxRate: 149, guest: { email: 'mallory@example.com' } },
+    });
+    const reason = await reviewer
+      .post(`/api/missions/${priced.id}/approve`)
+      .send({ output: { ...rate, reason: 'As agreed with mallory@example.com.' } })
+      .expect(400);
+    expect(reason.body.details).toEqual([{ field: 'output.reason', problems: [expect.stringMatching(/^output\.reason must not hold an e-mail address/)] }]);
+    await reviewer.post(`/api/missions/${priced.id}/approve`).send({ output: rate }).expect(200);
+  });
+
   // An edit is the result the webhooks and the Odoo write-back carry, and the judge never sees it:
   // a negative room rate (or -1e308) used to be approved as it was.
   it("given a rate awaiting review, when approved with an unusable rate, then it is a 400; a rate beyond the ceiling is the reviewer's call", async () => {
@@ -160,9 +206,7 @@ describe('human review of held results (four services, real Redis, hotel review 
       changePercent: 36,
       reason: 'Christmas market opening: the city is almost full and competitors ask 169 EUR.',
     };
-    llm.fallback = (received) => ({ status: 200, content: JSON.stringify(JSON.stringify(received.body).includes('recommendedRate') ? rate : agentOutput) });
-    const mission = await awaitingReview({
-      type: 'pricing',
+    const mission = await rateAwaitingReview(rate, {
       title: 'Christkindlesmarkt opening Saturday',
       description: 'Set the Saturday rate for Double Superior.',
       priority: 'high',

@@ -93,15 +93,25 @@ export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationO
  */
 export const KEPT_IN_PLAIN_PATTERN = '^[^@\\uFE6B\\uFF20]*$';
 
+const KEPT_IN_PLAIN = new RegExp(KEPT_IN_PLAIN_PATTERN);
+
+/** Whether `value` may be kept in plain: it holds no `@` in any form (KEPT_IN_PLAIN_PATTERN). */
+export function isKeptInPlain(value: string): boolean {
+  return KEPT_IN_PLAIN.test(value);
+}
+
+/** Why `field`, text kept in plain, is refused when it holds an `@` in any form (isKeptInPlain). */
+export function keptInPlainProblem(field: string): string {
+  return `${field} must not hold an e-mail address, or an at sign in any form (@, \uFF20, \uFE6B): it is kept in plain, also after an erasure; say why, not who the guest is`;
+}
+
 /**
  * No `@` in any form, for free text staff write that is kept in plain for good (a reason in an
- * event, a reviewer's note or feedback): outside every subject's key, a guest's e-mail address
- * there would outlive their erasure and be shown to every key. Names cannot be told from other
- * words, so the docs (README, "Guest data") ask staff to keep those out too.
+ * event, a reviewer's note or feedback, the fields of a reviewer's edit that are not personal):
+ * outside every subject's key, a guest's e-mail address there would outlive their erasure and be
+ * shown to every key. Names cannot be told from other words, so the docs (README, "Guest data")
+ * ask staff to keep those out too.
  */
 export function IsKeptInPlain(): PropertyDecorator {
-  return Matches(new RegExp(KEPT_IN_PLAIN_PATTERN), {
-    message: ({ property }) =>
-      `${property} must not hold an e-mail address, or an at sign in any form (@, \uFF20, \uFE6B): it is kept in plain, also after an erasure; say why, not who the guest is`,
-  });
+  return Matches(KEPT_IN_PLAIN, { message: ({ property }) => keptInPlainProblem(property) });
 }

@@ -88,7 +88,10 @@ export class MissionCommandsService {
 
   /**
    * A reviewer's edit, checked against the agent's output in plain (its sealed fields are strings
-   * whatever they hold), then sealed like that output: the log never holds the edit in plain.
+   * whatever they hold), then sealed like that output: its personal fields (PERSONAL_FIELDS, e.g. a
+   * guest_support reply) are stored only encrypted. The others (all of a pricing or maintenance
+   * edit) are recorded as typed, in plain, for good: assertEditedOutput refuses an `@` in them, as
+   * in a reviewer's note.
    */
   private async sealedEdit(mission: Mission, plain: Mission, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
     const missionId = mission.id;

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { ERASED_MARKER } from '@app/guest-data';
-import { Mission, unusableRate, validateOutput } from '@app/mission';
+import { isKeptInPlain, keptInPlainProblem, Mission, MissionType, PERSONAL_FIELDS, unusableRate, validateOutput } from '@app/mission';
 
 /**
  * Whether the agent's output, opened, reads erased: its guest's key is destroyed and the erasure,
@@ -18,12 +18,38 @@ function kindOf(value: unknown): string {
   return 'something else';
 }
 
+/** One refused field of an edit, as a 400's details name it. */
+interface FieldProblems {
+  field: string;
+  problems: string[];
+}
+
+/**
+ * The texts of an edit that are kept in plain and hold an `@` in any form (isKeptInPlain), each
+ * named by its path in the body (`output.steps[0]`): every string, and every string in a list, of
+ * a field its type does not list as personal output (PERSONAL_FIELDS), which the edit is recorded
+ * with as typed, in plain, outside every subject's key. A guest's e-mail address there would
+ * outlive their erasure and be shown to reader keys, as in a reviewer's note.
+ */
+function notKeptInPlain(type: MissionType, output: Record<string, unknown>): FieldProblems[] {
+  const personal: readonly string[] = PERSONAL_FIELDS[type].output;
+  const refused: FieldProblems[] = [];
+  for (const [key, value] of Object.entries(output)) {
+    if (personal.includes(key)) continue;
+    const texts: [string, unknown][] = Array.isArray(value) ? value.map((item, i) => [`output.${key}[${i}]`, item]) : [[`output.${key}`, value]];
+    for (const [field, text] of texts) if (typeof text === 'string' && !isKeptInPlain(text)) refused.push({ field, problems: [keptInPlainProblem(field)] });
+  }
+  return refused;
+}
+
 /**
  * Refuses a reviewer's edit that is not shaped like the agent's output it replaces (the same
  * fields, each of the same kind) or that its mission type's output schema refuses, as it refused
  * the agent's: text that breaks the text rule, an empty reply, a language, currency or urgency it
  * does not know would reach the guest or the ERP. A pricing edit must keep a usable
- * rate (unusableRate), which the judge never sees again.
+ * rate (unusableRate), which the judge never sees again. Nor may the fields kept in plain (all of
+ * a pricing or maintenance edit) hold an `@` in any form (notKeptInPlain): each such text is
+ * named on its own, as a reviewer's note is.
  */
 export function assertEditedOutput(mission: Mission, original: Record<string, unknown>, output: Record<string, unknown>): void {
   const problems: string[] = [];
@@ -39,10 +65,11 @@ export function assertEditedOutput(mission: Mission, original: Record<string, un
   problems.push(...validateOutput(mission.type, output));
   const rate = mission.type === 'pricing' && problems.length === 0 ? unusableRate(mission, output.recommendedRate, output.currency) : null;
   if (rate) problems.push(rate);
-  if (problems.length > 0) {
+  const inPlain = notKeptInPlain(mission.type, output);
+  if (problems.length > 0 || inPlain.length > 0) {
     throw new BadRequestException({
-      message: "output is not shaped like the agent's result",
-      details: [{ field: 'output', problems: [...new Set(problems)] }],
+      message: problems.length > 0 ? "output is not shaped like the agent's result" : 'request validation failed',
+      details: [...(problems.length > 0 ? [{ field: 'output', problems: [...new Set(problems)] }] : []), ...inPlain],
     });
   }
 }
