@@ -1331,6 +1331,23 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await endsOf(subscription.id)).toEqual(eachEnd({ status: 'pending', attempts: 4, lastResponseCode: 503 }));
   });
 
+  it('given tries unsent for want of the master key, when a claim that then made its request lapses, then the next claim counts no unsent try before it', async () => {
+    await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const at = Date.now();
+    for (const delivery of await outbox.claim(at, at + 1, 100)) {
+      expect(await outbox.settle(delivery, { outcome: 'retry', at, error: 'not sent: no master key', notSent: true }, at)).not.toBeNull();
+    }
+    // The request is made under this claim, whose dispatcher then dies before settling it.
+    const requested = await outbox.claim(at + 10, at + 11, 100);
+    expect(requested).toEqual(Array.from({ length: FINISHED }, () => expect.objectContaining({ attempts: 1, unsentTries: 1 })));
+    for (const delivery of requested) expect(await outbox.beginRequest(delivery)).toBe(true);
+
+    // unsentTries counts the tries since the last request made: that one. It stayed 1, and its backoff a step longer.
+    const next = await outbox.claim(at + 20, at + 4_000, 100);
+    expect(next).toEqual(Array.from({ length: FINISHED }, () => expect.objectContaining({ attempts: 2, unsentTries: 0 })));
+  });
+
   it('given a claim that lapsed after recording its first request, when another claims the delivery in the same millisecond and stops before its request, then only what the second claim recorded is taken back', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();

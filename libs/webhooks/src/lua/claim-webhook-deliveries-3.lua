@@ -94,13 +94,15 @@ for _, id in ipairs(ids) do
     redis.call('SADD', KEYS[2], id)
     -- A claim still there lapsed unsettled: one that recorded no request made none (and never
     -- will: begin-webhook-request-1.lua refuses a lapsed claim), so its attempt is taken back and
-    -- it is a try that sent nothing; one that recorded its request keeps it.
+    -- it is a try that sent nothing; one that recorded its request keeps it, and the tries unsent
+    -- before it, which count since the last request made, are none now.
     local lapsed = redis.call('HGET', key, 'claim')
     local attempts
     if lapsed and redis.call('HGET', key, 'requestClaim') ~= lapsed then
-      attempts = tonumber(redis.call('HGET', key, 'attempts'))
+      attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
       redis.call('HINCRBY', key, 'unsentTries', 1)
     else
+      if lapsed then redis.call('HDEL', key, 'unsentTries') end
       attempts = redis.call('HINCRBY', key, 'attempts', 1)
     end
     if redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1]) == 1 then redis.call('HSET', key, 'firstAttemptClaim', ARGV[5]) end

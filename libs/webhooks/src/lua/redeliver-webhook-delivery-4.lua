@@ -29,7 +29,7 @@ redis.call('PERSIST', KEYS[1])
 local attempts = redis.call('HGET', KEYS[1], 'attempts') or '0'
 redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redeliveredBy', ARGV[3], 'redeliveredAt', ARGV[2],
   'attemptsAtRedelivery', attempts)
-redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'firstAttemptClaim', 'firstRequestAt', 'firstRequestClaim', 'deliveredAt', 'deadAt', 'unsentTries')
+redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'firstAttemptClaim', 'firstRequestAt', 'firstRequestClaim', 'requestClaim', 'deliveredAt', 'deadAt', 'unsentTries')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])
