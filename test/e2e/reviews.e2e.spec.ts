@@ -179,6 +179,12 @@ describe('human review of held results (four services, real Redis, hotel review 
         })),
       );
     }
+    // A field the agent's output lacks is refused for that, once: it was named a second time, as a text kept in plain.
+    const stray = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: { ...agentOutput, contact: 'mallory@example.com' } })
+      .expect(400);
+    expect(stray.body.details).toEqual([{ field: 'output', problems: ['contact is not an allowed field', expect.stringMatching(/^1 field is not allowed/)] }]);
     expect((await system.store.load(mission.id))?.status).toBe('awaiting_review');
     expect((await typesOf(mission.id)).filter((type) => type !== 'MissionReviewOverdue')).toEqual(before);
 

@@ -27,15 +27,16 @@ interface FieldProblems {
 /**
  * The texts of an edit that are kept in plain and hold an `@` in any form (isKeptInPlain), each
  * named by its path in the body (`output.steps[0]`): every string, and every string in a list, of
- * a field its type does not list as personal output (PERSONAL_FIELDS), which the edit is recorded
+ * a field of the agent's output its type does not list as personal (PERSONAL_FIELDS), which the edit is recorded
  * with as typed, in plain, outside every subject's key. A guest's e-mail address there would
  * outlive their erasure and be shown to reader keys, as in a reviewer's note.
  */
-function notKeptInPlain(type: MissionType, output: Record<string, unknown>): FieldProblems[] {
+function notKeptInPlain(type: MissionType, original: Record<string, unknown>, output: Record<string, unknown>): FieldProblems[] {
   const personal: readonly string[] = PERSONAL_FIELDS[type].output;
   const refused: FieldProblems[] = [];
   for (const [key, value] of Object.entries(output)) {
-    if (personal.includes(key)) continue;
+    // A field the agent's output lacks is refused by its shape already, and is named once there.
+    if (personal.includes(key) || !Object.hasOwn(original, key)) continue;
     const texts: [string, unknown][] = Array.isArray(value) ? value.map((item, i) => [`output.${key}[${i}]`, item]) : [[`output.${key}`, value]];
     for (const [field, text] of texts) if (typeof text === 'string' && !isKeptInPlain(text)) refused.push({ field, problems: [keptInPlainProblem(field)] });
   }
@@ -65,7 +66,7 @@ export function assertEditedOutput(mission: Mission, original: Record<string, un
   problems.push(...validateOutput(mission.type, output));
   const rate = mission.type === 'pricing' && problems.length === 0 ? unusableRate(mission, output.recommendedRate, output.currency) : null;
   if (rate) problems.push(rate);
-  const inPlain = notKeptInPlain(mission.type, output);
+  const inPlain = notKeptInPlain(mission.type, original, output);
   if (problems.length > 0 || inPlain.length > 0) {
     throw new BadRequestException({
       message: problems.length > 0 ? "output is not shaped like the agent's result" : 'request validation failed',

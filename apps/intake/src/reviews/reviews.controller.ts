@@ -68,7 +68,9 @@ export class ReviewsController {
   @ApiErrorResponses({
     role: 'reviewer',
     badRequest:
-      "The body fails validation, or `output` does not have the agent's output's fields, each of the same kind, fails the type's output schema, or (pricing) has no positive rate in the mission's currency.",
+      "The body fails validation, or `output` does not have the agent's output's fields, each of the same kind, fails the type's output schema, or (pricing) has no positive rate in the mission's currency, " +
+      'or a text of a field kept in plain (every field of a pricing or maintenance edit, `language` of a guest_support one) holds an `@` in any form: ' +
+      '`details` names each such text (`output.steps[3]`).',
     invalidField: { field: 'output', problem: 'reply is required' },
     notFound: 'No mission with this id.',
     id: 'mission',
