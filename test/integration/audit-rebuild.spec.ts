@@ -3,7 +3,7 @@ import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, decideCreate, decideOverdue, fold, Mission } from '@app/mission';
+import { decideAssign, decideCancel, decideCreate, decideOverdue, fold, Mission } from '@app/mission';
 import { queueKey, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline, restoreMissionEffects } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
@@ -525,6 +525,83 @@ describe('rebuild (real Redis)', () => {
     expect(await queue.stats()).toMatchObject({ ready: 2, leased: 1, readyByPriority: { high: 2 } });
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
     expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ deadlinesMended: 0, readyCountsMended: 0 });
+  });
+
+  // Nothing but a finish takes a mission out of deadlines:overdue, and the deadline sweep reads only
+  // deadlines:watched: an entry there of a finished mission, or of one never found overdue, stayed
+  // for ever, counted in the queue stats' overdue, and verify and rebuild called it the sweep's to drop.
+  it('given a cancelled mission and a watched one left in deadlines:overdue, then verify names each, and rebuild takes them out, the watch kept', async () => {
+    const { keys, k, store, queue } = emptyQueue('overdue-stale');
+    const pipeline = new MissionPipeline(store, queue);
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const deadline = '2026-11-30T12:00:00.000Z';
+    for (const id of ['m-cancelled', 'm-watched']) {
+      const now = new Date(t);
+      expect((await pipeline.append(id, null, decideCreate(aCreate({ deadline }), now), { actor: 'intake', now })).code).toBe(AppendCode.Ok);
+    }
+    const cancelled = await pipeline.transition('m-cancelled', (mission) => decideCancel(mission, 'no longer needed'), {
+      actor: 'test',
+      now: new Date(t + 1000),
+    });
+    expect(cancelled.kind).toBe('appended');
+    await redis.zadd(k.overdue, t + 2000, 'm-cancelled', t + 2000, 'm-watched');
+    expect(await queue.stats()).toMatchObject({ overdue: 2 });
+
+    const verified = await verifyLog(redis, keys);
+    expect(verified.findings.map(({ kind, missionId, detail }) => ({ kind, missionId, detail }))).toEqual([
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-cancelled',
+        detail: `it is among the overdue missions ${k.overdue} (counted in the queue stats' overdue), where its events leave it out: it is cancelled`,
+      },
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-watched',
+        detail: `it is among the overdue missions ${k.overdue} (counted in the queue stats' overdue), where its events leave it out: no MissionOverdue of its put it there`,
+      },
+    ]);
+
+    const phases = new Set<string>();
+    const rebuilt = await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER, onProgress: ({ phase }) => phases.add(phase) });
+    expect(rebuilt).toMatchObject({ switched: 0, effectsMended: 0, deadlinesMended: 2 });
+    expect(phases.has('mend deadlines')).toBe(true);
+    expect(await redis.zcard(k.overdue)).toBe(0);
+    expect(await redis.zrange(k.deadlines, 0, -1, 'WITHSCORES')).toEqual(['m-watched', String(Date.parse(deadline))]);
+    expect(await queue.stats()).toMatchObject({ overdue: 0, ready: 1 });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ deadlinesMended: 0 });
+  });
+
+  // A deadline entry or dead letter that differs was pushed before the queue was looked at, and the
+  // queue only where nothing else differed: it hid the mission's queue problem from verify (and the
+  // dead letter from rebuild's drift script, which mended that alone, leaving the mission unqueued).
+  it('given queued missions out of the queue whose deadline entry or dead letter also differs, then verify names both, and one rebuild mends both', async () => {
+    const { keys, k, store, queue } = emptyQueue('deadline-and-queue');
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const deadline = '2026-11-30T12:00:00.000Z';
+    await enqueuePlumbing(store, 'm-unwatched', t, { deadline });
+    await enqueuePlumbing(store, 'm-dead', t + 1);
+    expect((await queue.lease(0, 2, 60_000, 'lease-1')).map(({ mission }) => mission.id).sort()).toEqual(['m-dead', 'm-unwatched']);
+    // Stranded, as a lease dropped by hand leaves them.
+    for (const id of ['m-unwatched', 'm-dead']) await redis.multi().zrem(k.leased, id).hdel(k.leaseOwners, id).exec();
+    await redis.zrem(k.deadlines, 'm-unwatched');
+    await redis.zadd(k.deadLetters, t + 5, 'm-dead');
+
+    const stranded = 'it is queued, but in neither the ready queue nor a lease, so no lease hands it out';
+    const verified = await verifyLog(redis, keys);
+    expect(verified.findings.map(({ missionId, detail }) => ({ missionId, detail }))).toEqual([
+      {
+        missionId: 'm-unwatched',
+        detail: `it is not watched for its deadline ${deadline} (${k.deadlines}), so the deadline sweep never finds it overdue; ${stranded}`,
+      },
+      { missionId: 'm-dead', detail: `it is in the dead-letter queue, which its events leave it out of; ${stranded}` },
+    ]);
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ switched: 0, effectsMended: 2, deadLettersMended: 1 });
+    expect(await redis.zrange(k.ready, 0, -1)).toEqual(['m-unwatched', 'm-dead']);
+    expect(await redis.zscore(k.deadlines, 'm-unwatched')).toBe(String(Date.parse(deadline)));
+    expect(await redis.zscore(k.deadLetters, 'm-dead')).toBeNull();
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
   // A leased mission whose hash was deleted loses its deadline entry to the deadline sweep (a mission

@@ -1,6 +1,6 @@
 import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { canonicalJson, Mission } from '@app/mission';
+import { canonicalJson, Mission, TERMINAL_STATUSES } from '@app/mission';
 import { deadlinePlaceOf, type DeadLetterPlace, type DeadlinePlace } from '@app/pipeline';
 import { RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 import { Finding } from './finding';
@@ -38,7 +38,8 @@ const CREATED = 'created while verify ran, after its last comparison';
  * JSON.stringify of its folded state and `st` its status, each mission must be in the index and in
  * the set of each data subject its create names (what access requests and erasures read), no
  * subject's set may name a mission whose create does not name the subject, each mission's dead
- * letter (its `queue:dlq` entry and score, and `dr`) must be where its events leave it, and the
+ * letter (its `queue:dlq` entry and score, and `dr`) and its deadline entries (`deadlines:watched`,
+ * `deadlines:overdue`) must be where its events leave it, and the
  * status counters must count the replayed statuses. Reads are made at the replay's head (catching up with
  * appends), in pipelined batches. One finding per drifted mission.
  *
@@ -208,12 +209,14 @@ interface LiveMission {
    * and whether its hash records the skill set (`sk`, written with its other queue fields).
    */
   queue?: { ready: boolean; leased: boolean; recorded: boolean };
-  /** For a mission its events leave on the deadline watch: its scores in the watched deadlines and among the overdue (null: not there). */
-  deadline?: { watched: string | null; overdue: string | null };
+  /** Its score among the overdue (`deadlines:overdue`, what the queue stats' `overdue` counts; null: not there), read for every mission. */
+  overdue: string | null;
+  /** For a mission its events leave on the deadline watch: its score in the watched deadlines (null: not there). */
+  deadline?: { watched: string | null };
 }
 
 /**
- * What is read of one mission beside its hash, index entry, event list and dead letter: the sets of
+ * What is read of one mission beside its hash, index entry, event list, dead letter and overdue entry: the sets of
  * the data subjects its create names, its place in the ready queue or a lease when it is replayed as
  * `queued`, and its deadline entries when its events leave it on the deadline watch.
  */
@@ -244,9 +247,10 @@ function wrongTypeKeys(keys: PartitionKeys, missionId: string, { subjects, queue
     [keys.missionIndex, 'sorted set', false],
     [keys.missionEvents(missionId), 'list', true],
     [keys.deadLetters, 'sorted set', false],
+    [keys.overdue, 'sorted set', false],
     ...subjects.map((subject): [string, string, boolean] => [keys.subjectMissions(subject), 'set', false]),
     ...(queued ? [[keys.ready, 'sorted set', false] as [string, string, boolean], [keys.leased, 'sorted set', false] as [string, string, boolean]] : []),
-    ...(deadline ? [[keys.deadlines, 'sorted set', false] as [string, string, boolean], [keys.overdue, 'sorted set', false] as [string, string, boolean]] : []),
+    ...(deadline ? [[keys.deadlines, 'sorted set', false] as [string, string, boolean]] : []),
   ];
   return read.flatMap(([key, type, own], i) =>
     replies[i] === WRONG_TYPE_REPLY ? [{ kind: 'wrong-type' as const, missionId: own ? missionId : '', logId: '', detail: wrongTypeDetail(key, type) }] : [],
@@ -254,11 +258,11 @@ function wrongTypeKeys(keys: PartitionKeys, missionId: string, { subjects, queue
 }
 
 /** Replies queueLiveReads asks for beside one per subject and, for a queued mission, QUEUE_READS. */
-const LIVE_READS = 4;
+const LIVE_READS = 5;
 /** Replies for a mission replayed as queued: its place in the ready zset and in the leases. */
 const QUEUE_READS = 2;
-/** Replies for a mission its events leave on the deadline watch: its place among the watched deadlines and the overdue. */
-const DEADLINE_READS = 2;
+/** Replies for a mission its events leave on the deadline watch: its place among the watched deadlines. */
+const DEADLINE_READS = 1;
 
 /**
  * The reads of one mission's read model, in the order liveMission takes their replies; for a
@@ -277,9 +281,11 @@ function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionI
   multi.zscore(keys.missionIndex, missionId);
   multi.lrange(keys.missionEvents(missionId), 0, -1);
   multi.zscore(keys.deadLetters, missionId);
+  // Of every mission: one its events leave off the overdue (finished, or never found overdue) must not be counted there.
+  multi.zscore(keys.overdue, missionId);
   for (const subject of subjects) multi.sismember(keys.subjectMissions(subject), missionId);
   if (queued) multi.zscore(keys.ready, missionId).zscore(keys.leased, missionId);
-  if (deadline) multi.zscore(keys.deadlines, missionId).zscore(keys.overdue, missionId);
+  if (deadline) multi.zscore(keys.deadlines, missionId);
 }
 
 function liveMission(replies: readonly unknown[], { subjects, queued, deadline }: ReadShape): LiveMission {
@@ -294,8 +300,9 @@ function liveMission(replies: readonly unknown[], { subjects, queued, deadline }
     listed: replies[2] as string[],
     unindexedSubjects: subjects.filter((_, i) => replies[LIVE_READS + i] === 0),
     deadLetter: { score: replies[3] as string | null, reason: dr },
+    overdue: replies[4] as string | null,
     ...(queued ? { queue: { ready: replies[queueAt] !== null, leased: replies[queueAt + 1] !== null, recorded: sk !== null } } : {}),
-    ...(deadline ? { deadline: { watched: replies[deadlineAt] as string | null, overdue: replies[deadlineAt + 1] as string | null } } : {}),
+    ...(deadline ? { deadline: { watched: replies[deadlineAt] as string | null } } : {}),
   };
 }
 
@@ -303,7 +310,7 @@ function describeDrift(
   keys: PartitionKeys,
   fold: ReplayFold,
   missionId: string,
-  { v, s, st, indexed, listed, unindexedSubjects, deadLetter, queue, deadline }: LiveMission,
+  { v, s, st, indexed, listed, unindexedSubjects, deadLetter, queue, overdue, deadline }: LiveMission,
 ): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
@@ -326,13 +333,15 @@ function describeDrift(
   if (st !== state.status) problems.push(`st is ${st ?? '(missing)'}, the replay says ${state.status}`);
   if (!indexed) problems.push('the mission is not in the mission index');
   if (listProblem) problems.push(listProblem);
+  // What rebuild's switch writes again, restoring the mission's effects with it.
+  const switched = problems.length > 0;
   for (const subject of unindexedSubjects) problems.push(`the subject index of ${subject} (read by access requests and erasures) does not name the mission`);
   problems.push(...deadLetterProblems(mission.deadLetter, deadLetter));
-  // At the replayed version: a mission that moved on may have been found overdue since.
-  const place = deadlinePlaceOf(state);
-  if (place && deadline && v === String(state.version)) problems.push(...deadlineProblems(keys, state.deadline ?? '', place, deadline));
-  // Only where the read model is otherwise right: a state drift is the finding then, and rebuild restores the effects with it.
-  if (problems.length === 0 && queue && state.status === 'queued' && v === String(state.version)) problems.push(...queueProblems(queue));
+  // At the replayed version: a mission that moved on may have been found overdue (or finished) since.
+  if (v === String(state.version)) problems.push(...deadlineProblems(keys, state, deadlinePlaceOf(state), { watched: deadline?.watched ?? null, overdue }));
+  // Not beside a state drift, index or event-list drift: rebuild's switch restores the effects with those.
+  // A dead letter or deadline entry that differs is mended beside it, so it hides no queue problem.
+  if (!switched && queue && state.status === 'queued' && v === String(state.version)) problems.push(...queueProblems(queue));
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
 }
@@ -363,17 +372,32 @@ function queueProblems({ ready, leased, recorded }: NonNullable<LiveMission['que
 }
 
 /**
- * How the mission's deadline entry differs from where its events leave it (`place`): watched (the
+ * How the mission's deadline entries differ from where its events leave it (`place`): watched (the
  * deadline sweep reads `deadlines:watched` by score) at its deadline, or, once found overdue, in
- * `deadlines:overdue` (what the overdue stats count). A stale entry beside it (watched once found
- * overdue) is the sweep's to drop, no drift.
+ * `deadlines:overdue` (what the queue stats' `overdue` counts), and in `deadlines:overdue` only then:
+ * nothing but a finish takes a mission out of it, so an entry of a finished mission, or of one never
+ * found overdue, stays there, counted, for ever. A stale watched entry (a finished mission's, or one
+ * found overdue) is no drift: the deadline sweep, once it is due, finds nothing to do for it and
+ * drops it (DueMissionsWalk's stale entries), and nothing counts it meanwhile.
  */
-function deadlineProblems(keys: PartitionKeys, deadline: string, place: DeadlinePlace, live: NonNullable<LiveMission['deadline']>): string[] {
-  if (place.set === 'overdue') return live.overdue === null ? [`it is not among the overdue missions ${keys.overdue}, where its MissionOverdue put it`] : [];
-  if (live.watched === null) return [`it is not watched for its deadline ${deadline} (${keys.deadlines}), so the deadline sweep never finds it overdue`];
-  if (Number(live.watched) !== place.at)
-    return [`it is watched for its deadline at ${isoOrRaw(Number(live.watched), live.watched)} (${keys.deadlines}), its deadline is ${deadline}`];
-  return [];
+function deadlineProblems(
+  keys: PartitionKeys,
+  state: Mission,
+  place: DeadlinePlace | undefined,
+  live: { watched: string | null; overdue: string | null },
+): string[] {
+  if (place?.set === 'overdue') return live.overdue === null ? [`it is not among the overdue missions ${keys.overdue}, where its MissionOverdue put it`] : [];
+  const problems: string[] = [];
+  if (live.overdue !== null) {
+    const why = place ? 'no MissionOverdue of its put it there' : TERMINAL_STATUSES.includes(state.status) ? `it is ${state.status}` : 'it has no deadline';
+    problems.push(`it is among the overdue missions ${keys.overdue} (counted in the queue stats' overdue), where its events leave it out: ${why}`);
+  }
+  if (!place) return problems;
+  const deadline = state.deadline ?? '';
+  if (live.watched === null) problems.push(`it is not watched for its deadline ${deadline} (${keys.deadlines}), so the deadline sweep never finds it overdue`);
+  else if (Number(live.watched) !== place.at)
+    problems.push(`it is watched for its deadline at ${isoOrRaw(Number(live.watched), live.watched)} (${keys.deadlines}), its deadline is ${deadline}`);
+  return problems;
 }
 
 /**

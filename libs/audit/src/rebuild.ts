@@ -70,7 +70,9 @@ export interface RebuildResult {
   /**
    * Missions whose hash was whole but whose deadline entry (`deadlines:watched` at their deadline,
    * or `deadlines:overdue` once found overdue) was not where their events leave them, leased ones
-   * included: written again from the log, the lease kept. Not counted in `switched` or `unchanged`.
+   * included, or that were in `deadlines:overdue` though their events leave them out of it
+   * (finished, or never found overdue): written again from the log, the lease kept. Not counted in
+   * `switched` or `unchanged`.
    */
   deadlinesMended: number;
   /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
@@ -147,6 +149,8 @@ export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
 export const SWITCH_PHASE = 'switch';
 export const SUBJECT_INDEX_PHASE = 'index subjects';
+export const MEND_DEAD_LETTERS_PHASE = 'mend dead letters';
+export const MEND_DEADLINES_PHASE = 'mend deadlines';
 
 /**
  * Log entries per XRANGE of the replay. Small on purpose: whatever is alive when V8 scavenges its
@@ -188,6 +192,11 @@ enum Drift {
   DeadLetter = 32,
   /** Unfinished, with a deadline, and not on the deadline watch where its events leave it: written again, no switch. */
   Deadline = 64,
+  /**
+   * In `deadlines:overdue`, which its events leave it out of (finished, or never found overdue):
+   * taken out, no switch. Nothing else ever would, and the queue stats count it there.
+   */
+  StaleOverdue = 128,
 }
 
 /** What the scratch copy and the switch repair; the rest is mended beside them. */
@@ -233,7 +242,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    queued mission whose hash is whole but lacks them (a rebuild interrupted before this step); a
  *    leased one gets all but its place in the ready queue (the lease keeps it), its deadline entry
  *    among them; a dead letter or a deadline entry that differs is written again from the events
- *    (mendPlaces), a leased mission's too;
+ *    (mendPlaces, many at a time), a leased mission's too, and a mission its events leave out of
+ *    `deadlines:overdue` taken out of it;
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -342,8 +352,11 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const drifted = found.filter((entry) => entry.drift & SWITCHED_DRIFT);
   const unqueued = found.filter((entry) => entry.drift & Drift.Unqueued).map(({ mission }) => mission.missionId);
   const misfiled = found.filter((entry) => entry.drift & Drift.DeadLetter);
-  // A switched or unqueued one has its deadline entry written with the rest of its effects.
-  const unwatched = found.filter((entry) => entry.drift & Drift.Deadline && !(entry.drift & (SWITCHED_DRIFT | Drift.Unqueued)));
+  // A switched or unqueued one has its deadline entry written with the rest of its effects; no effect
+  // of its events takes it out of the overdue, where it stays (StaleOverdue) unless mended here.
+  const unwatched = found.filter(
+    (entry) => (entry.drift & Drift.Deadline && !(entry.drift & (SWITCHED_DRIFT | Drift.Unqueued))) || entry.drift & Drift.StaleOverdue,
+  );
   const compared = performance.now();
 
   const result = { switched: 0, restored: 0, effectsRestored: 0, effectsMended: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
@@ -444,13 +457,26 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const restoredNow = new Set(switchedUnfinishedIds);
   result.effectsMended = await restoreEffects(unqueued.filter((missionId) => !restoredNow.has(missionId)));
   const store = new MissionStore(redis, layout);
-  const deadLettersMended = await mendPlaces(store, misfiled, ({ mission }) =>
-    mission.deadLetter ? { kind: 'dead-letter', at: mission.deadLetter.at, reason: mission.deadLetter.reason } : { kind: 'leave-dead-letters' },
+  const deadLettersMended = await mendPlaces(
+    store,
+    misfiled,
+    writeBatch,
+    (done) => onProgress({ phase: MEND_DEAD_LETTERS_PHASE, done, total: misfiled.length }),
+    ({ mission }) => [
+      mission.deadLetter ? { kind: 'dead-letter', at: mission.deadLetter.at, reason: mission.deadLetter.reason } : { kind: 'leave-dead-letters' },
+    ],
   );
-  const deadlinesMended = await mendPlaces(store, unwatched, ({ state }) => {
-    const place = deadlinePlaceOf(state);
-    return place && deadlineEffect(place);
-  });
+  // Off the watch and the overdue (the finish's effect), then back where its events leave it, in one script.
+  const deadlinesMended = await mendPlaces(
+    store,
+    unwatched,
+    writeBatch,
+    (done) => onProgress({ phase: MEND_DEADLINES_PHASE, done, total: unwatched.length }),
+    ({ state }) => {
+      const place = deadlinePlaceOf(state);
+      return [{ kind: 'leave-deadlines' }, ...(place ? [deadlineEffect(place)] : [])];
+    },
+  );
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(
     redis,
@@ -689,21 +715,36 @@ async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys, known
 }
 
 /**
- * Writes a place of each of `entries` again from its events, through the append's own effect for it
- * (`effectOf`; none, nothing written) and MissionStore.restoreEffects, each only while the mission is
- * still at the replayed version: a dead letter (find-drifted-read-models.lua's DeadLetter) into the
- * dead-letter queue at the time its MissionDeadLettered has, with its reason in `dr`, or out of it; a
- * deadline entry (Deadline) into the watched deadlines at its deadline, or among the overdue. Neither
- * touches the ready queue or the leases, so a leased mission is written too, its lease kept. Returns
- * how many were written.
+ * Writes a place of each of `entries` again from its events, through the append's own effects for it
+ * (`effectsOf`, applied in order in one script) and MissionStore.restoreEffects, each only while the
+ * mission is still at the replayed version: a dead letter (find-drifted-read-models.lua's
+ * DeadLetter) into the dead-letter queue at the time its MissionDeadLettered has, with its reason in
+ * `dr`, or out of it; a deadline entry (Deadline, StaleOverdue) off the watch and the overdue, then
+ * into the watched deadlines at its deadline, or among the overdue, or neither once finished. None
+ * touches the ready queue or the leases, so a leased mission is written too, its lease kept. The
+ * first call loads the script; the rest go out `batchSize` at a time without waiting for each other
+ * (one at a time, 10,000 lost deadline entries took ~3 s), `onProgress` told after each batch.
+ * Returns how many were written.
  */
-async function mendPlaces(store: MissionStore, entries: DriftedMission[], effectOf: (entry: DriftedMission) => Effect | undefined): Promise<number> {
+async function mendPlaces(
+  store: MissionStore,
+  entries: DriftedMission[],
+  batchSize: number,
+  onProgress: (done: number) => void,
+  effectsOf: (entry: DriftedMission) => Effect[],
+): Promise<number> {
   let mended = 0;
-  for (const entry of entries) {
-    const effect = effectOf(entry);
-    if (!effect) continue;
-    const code = await store.restoreEffects(entry.mission.missionId, entry.state.version, [{ effect, mission: entry.state }]);
+  const mendOne = async (entry: DriftedMission): Promise<void> => {
+    const effects = effectsOf(entry).map((effect) => ({ effect, mission: entry.state }));
+    const code = await store.restoreEffects(entry.mission.missionId, entry.state.version, effects);
     if (code === RestoreCode.Restored || code === RestoreCode.Leased) mended++;
+  };
+  if (entries.length === 0) return 0;
+  await mendOne(entries[0]);
+  onProgress(1);
+  for (let offset = 1; offset < entries.length; offset += batchSize) {
+    await Promise.all(entries.slice(offset, offset + batchSize).map(mendOne));
+    onProgress(Math.min(offset + batchSize, entries.length));
   }
   return mended;
 }

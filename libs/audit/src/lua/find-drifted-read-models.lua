@@ -20,7 +20,8 @@
              subject sets in KEYS, where its events leave it among the dead letters: its score
              ('' when they leave it out) and its reason, and where they leave it on the deadline
              watch: 'watched' (KEYS[5], at the score that follows: its deadline), 'overdue'
-             (KEYS[6]) or '' (neither: finished, or no deadline), and that score
+             (KEYS[6]) or '' (neither: finished, or no deadline), and that score; a mission in
+             KEYS[6] that is not 'overdue' there is StaleOverdue
 
   Result: per drifted mission, two values: its position i (1-based, ascending) and what differs,
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
@@ -38,15 +39,22 @@
           a hash is restored whole, its dead letter with it) and DRIFT.Deadline (watched, by its
           events, but not in the watched deadlines at its deadline, or overdue but not in the
           overdue zset: lost by hand, or to a sweep that read its hash drifted; only where the
-          live v is the replayed one, as for the dead letter; an entry of a finished mission, or
-          a watched one of a mission found overdue, is stale, and the deadline sweep drops it).
+          live v is the replayed one, as for the dead letter) and DRIFT.StaleOverdue (in the
+          overdue zset, which its events leave it out of: finished, never found overdue, or
+          without a deadline; nothing but a finish takes a mission out of it, and the queue
+          stats count it there; only where the live v is the replayed one). A watched entry of a
+          finished mission, or of one found overdue, is stale but no drift: the deadline sweep,
+          once it is due, finds nothing to do for it and drops it.
           Unindexed and EventList only where the live v is the replayed one (or there is no live
           hash): a mission that moved on since the replay has a longer list, and the switch leaves
           it alone. A subject's set only ever gains missions, so it is checked whatever v is. A
           leased mission is left out of Unqueued: putting it back in the ready queue would hand
           it out a second time while its lease is held, unless its hash lacks the skill set: its
           lease's end would then leave it out of the ready queue, and the restore writes its queue
-          fields alone (RestoreCode.QueueFields).
+          fields back and applies its other effects, all but those on the ready queue and the
+          leases (RestoreCode.QueueFields). Unqueued is looked for only beside no State,
+          Unindexed or EventList (the switch restores the effects of those); a dead letter or a
+          deadline entry that differs is mended beside it and hides none.
 ]]
 local drifted = {}
 local k, a, i = 7, 1, 0
@@ -65,6 +73,8 @@ while a <= #ARGV do
       what = what + DRIFT.EventList
     end
   end
+  -- The switch restores the effects of these: Unqueued is looked for only without them.
+  local switched = what
   -- A mission without a hash is restored whole, its dead letter with it (restoreMissionEffects).
   if live[1] == ARGV[a + 1] then
     local dead = redis.call('ZSCORE', KEYS[4], ARGV[a])
@@ -75,7 +85,7 @@ while a <= #ARGV do
       what = what + DRIFT.DeadLetter
     end
   end
-  if what == 0 and live[2] == 'queued' then
+  if switched == 0 and live[2] == 'queued' then
     local unrecorded = redis.call('HEXISTS', hash, MISSION_FIELDS.skillSet) == 0
     if redis.call('ZSCORE', KEYS[3], ARGV[a]) then
       -- Leased without its queue fields: its lease's end would leave it out of the ready queue.
@@ -91,6 +101,10 @@ while a <= #ARGV do
     elseif not redis.call('ZSCORE', KEYS[6], ARGV[a]) then
       what = what + DRIFT.Deadline
     end
+  end
+  -- Nothing but a finish takes a mission out of the overdue; the queue stats count each there.
+  if live[1] == ARGV[a + 1] and ARGV[a + 8] ~= 'overdue' and redis.call('ZSCORE', KEYS[6], ARGV[a]) then
+    what = what + DRIFT.StaleOverdue
   end
   for s = 1, subjects do
     if redis.call('SISMEMBER', KEYS[k + 1 + s], ARGV[a]) == 0 then
