@@ -142,8 +142,9 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     title: string,
     description: string,
     then: (under: { reviewing: InProcessSystem; id: string; card: Locator }) => Promise<void>,
+    settings: Record<string, string> = {},
   ) => {
-    const reviewing = await startInProcessSystem(prefix, { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    const reviewing = await startInProcessSystem(prefix, { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', ...settings });
     try {
       await reviewing.intake.listen(0, '127.0.0.1');
       const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
@@ -925,6 +926,40 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         await page.unroute(`**/api/missions/${id}/approve`);
       }
     });
+  }, 90_000);
+
+  // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
+  it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it', async () => {
+    const title = 'Parking for room 17';
+    await withCardUnderReview(
+      'e2e-console-review-last',
+      'Quiet room for room 18',
+      'Guest asks for a quiet room.',
+      async ({ reviewing }) => {
+        const later = (
+          await reviewing.api
+            .post('/api/missions')
+            .send({ type: 'guest_support', title, description: 'Guest asks.', priority: 'normal', payload: {} })
+            .expect(201)
+        ).body.id as string;
+        await reviewing.waitForStatus(later, ['awaiting_review']);
+        // The page after the first result, as More recent turns to it: the later result alone.
+        const { nextCursor } = (await reviewing.api.get('/api/reviews?limit=1').expect(200)).body as { nextCursor: string };
+        await page.goto(`${new URL(page.url()).origin}/console/#/review?${new URLSearchParams({ cursor: nextCursor })}`);
+        const card = page.getByRole('article', { name: title });
+        await card.waitFor();
+        expect(await page.getByRole('article').count()).toBe(1);
+
+        await card.getByLabel('Feedback (for Reject)').fill('Name the parking fee.');
+        await card.getByRole('button', { name: 'Reject' }).click();
+        await page
+          .getByRole('status')
+          .filter({ hasText: `${title}: rejected; that was its last review round, so it was dead-lettered: an operator can requeue it.` })
+          .waitFor();
+        expect((await reviewing.store.load(later))?.status).toBe('dead_lettered');
+      },
+      { MAX_REVIEW_ROUNDS: '1' },
+    );
   }, 90_000);
 
   it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {

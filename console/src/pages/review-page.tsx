@@ -156,6 +156,14 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
 const cardKey = (mission: ShownMission) => `${mission.id}:${mission.attempts}`;
 
 /**
+ * What a rejection did, by the mission it answered: queued for another attempt, or, in its last
+ * review round (MAX_REVIEW_ROUNDS), dead-lettered, which a reviewer cannot see on Dead letters.
+ */
+function rejectedAs(after: ShownMission): string {
+  return after.status === 'dead_lettered' ? 'rejected; that was its last review round, so it was dead-lettered: an operator can requeue it.' : 'rejected.';
+}
+
+/**
  * Whether a decision that failed may have been recorded all the same: no answer came, or the
  * intake's own failure (5xx), which may come after the append. Not a refusal (4xx), which records nothing.
  */
@@ -208,12 +216,13 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
   const dirty = editing || feedback.trim() !== '';
   useEffect(() => onTyped(dirty), [dirty]);
   // `attempt`: the decision is taken on the result shown here only; a newer one under review meanwhile is a 409.
-  const act = async (path: string, body: object, done: string) => {
+  // `done`: what the decision did, said from the mission it answers (a rejection may have dead-lettered it).
+  const act = async (path: string, body: object, done: (after: ShownMission) => string) => {
     setBusy(true);
     try {
-      await api('POST', `/api/missions/${mission.id}/${path}`, { ...body, attempt: mission.attempts });
+      const after = await api<ShownMission>('POST', `/api/missions/${mission.id}/${path}`, { ...body, attempt: mission.attempts });
       setFailure(null);
-      onDone(`${mission.title}: ${done}`);
+      onDone(`${mission.title}: ${done(after)}`);
     } catch (caught) {
       setFailure(caught);
       onFailed(caught);
@@ -229,7 +238,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       setFailure(new Error('The edited output is not valid JSON.'));
       return;
     }
-    void act('approve', { output }, 'approved with edits.');
+    void act('approve', { output }, () => 'approved with edits.');
   };
   // Per card, as the card's key: a card kept for what was typed in it stands beside the newer attempt's card of the same mission.
   const card = `${mission.id}-${mission.attempts}`;
@@ -335,7 +344,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
               describedBy={editing ? ids.unsaved : undefined}
               onHeld={setSaid}
               buttonRef={approveButton}
-              onClick={() => void act('approve', {}, 'approved.')}
+              onClick={() => void act('approve', {}, () => 'approved.')}
             >
               Approve
             </HeldButton>
@@ -347,7 +356,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
               held={busy || feedback.trim() === ''}
               reason={busy ? undefined : NO_FEEDBACK}
               onHeld={setSaid}
-              onClick={() => void act('reject', { feedback: feedback.trim() }, 'rejected.')}
+              onClick={() => void act('reject', { feedback: feedback.trim() }, rejectedAs)}
             >
               Reject
             </HeldButton>
