@@ -929,7 +929,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   }, 90_000);
 
   // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
-  it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it', async () => {
+  it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it, and the emptied page says where the earlier results are', async () => {
     const title = 'Parking for room 17';
     await withCardUnderReview(
       'e2e-console-review-last',
@@ -957,6 +957,10 @@ describe('the console at /console (Chromium, against the in-process system)', ()
           .filter({ hasText: `${title}: rejected; that was its last review round, so it was dead-lettered: an operator can requeue it.` })
           .waitFor();
         expect((await reviewing.store.load(later))?.status).toBe('dead_lettered');
+        // The page emptied said nothing at all.
+        await page.getByText('Nothing more recent waits for review; go to Longer waiting for the earlier results.').waitFor();
+        await page.getByRole('button', { name: 'Longer waiting' }).click();
+        await page.getByRole('article', { name: 'Quiet room for room 18' }).waitFor();
       },
       { MAX_REVIEW_ROUNDS: '1' },
     );

@@ -103,7 +103,10 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
       </PageTitle>
       <Outcome text={notice} />
       <ErrorNote error={inbox.error} />
-      {items.length === 0 && inbox.value && cursors.length === 0 && <p>Nothing waits for review.</p>}
+      {/* A later page emptied (by the decisions taken on it) says where the rest is: it said nothing at all. */}
+      {items.length === 0 &&
+        inbox.value &&
+        (cursors.length === 0 ? <p>Nothing waits for review.</p> : <p>Nothing more recent waits for review; go to Longer waiting for the earlier results.</p>)}
       {[...items, ...gone].map((mission) => {
         // A newer attempt under review is another card: nothing typed about the one before carries over to it.
         const key = cardKey(mission);
