@@ -928,6 +928,54 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     });
   }, 90_000);
 
+  // An output edited with a line break typed into a text said "not valid JSON" and no more: not where, not why.
+  it('given an edit with a line break typed into a text, then the card says where the JSON broke and how to write it; an edit the intake refuses says why; a mended edit is approved, the original kept', async () => {
+    const title = 'Late breakfast for room 16';
+    await withCardUnderReview('e2e-console-review-edit', title, 'Guest asks for a late breakfast.', async ({ reviewing, id, card }) => {
+      const output = card.getByLabel('Output');
+      const asDelivered = await output.inputValue();
+      const original = JSON.parse(asDelivered) as { reply: string };
+      const editAndApprove = card.getByRole('button', { name: 'Edit and approve' });
+
+      await output.fill(asDelivered.replace('"reply": "', '"reply": "Good morning,\n'));
+      await editAndApprove.click();
+      const invalid = card
+        .getByRole('alert')
+        .filter({ hasText: /^The edited output is not valid JSON: .*position \d+.*\. Write a line break inside a text as \\n\.$/ });
+      await invalid.waitFor();
+      expect(await output.getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator(`[id="${await output.getAttribute('aria-describedby')}"]`).innerText()).toBe(await invalid.innerText());
+
+      // Mended (the line break written as \n), it is JSON again: the note and the mark go.
+      const edited = { ...original, reply: `Good morning,\n${original.reply}` };
+      await output.fill(JSON.stringify({ ...edited, reply: undefined }, null, 2));
+      await invalid.waitFor({ state: 'detached' });
+      expect(await output.getAttribute('aria-invalid')).toBeNull();
+      expect(await output.getAttribute('aria-describedby')).toBeNull();
+      // Without its reply the intake refuses it: its reason is on the card, which stays.
+      await editAndApprove.click();
+      await card.getByRole('alert').filter({ hasText: "output is not shaped like the agent's result: output: reply is required" }).waitFor();
+      expect((await reviewing.store.load(id))?.status).toBe('awaiting_review');
+
+      await output.fill(JSON.stringify(edited, null, 2));
+      await editAndApprove.click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${title}: approved with edits.` })
+        .waitFor();
+      await card.waitFor({ state: 'detached' });
+      // As the API shows it (the store holds its guest texts sealed).
+      const approved = (await reviewing.api.get(`/api/missions/${id}`).expect(200)).body as {
+        status: string;
+        result?: { output: unknown };
+        review?: { originalOutput?: unknown };
+      };
+      expect(approved.status).toBe('succeeded');
+      expect(approved.result?.output).toEqual(edited);
+      expect(approved.review?.originalOutput).toEqual(original);
+    });
+  }, 90_000);
+
   // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
   it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it, and the emptied page says where the earlier results are', async () => {
     const title = 'Parking for room 17';

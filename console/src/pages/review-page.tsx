@@ -166,6 +166,16 @@ function rejectedAs(after: ShownMission): string {
   return after.status === 'dead_lettered' ? 'rejected; that was its last review round, so it was dead-lettered: an operator can requeue it.' : 'rejected.';
 }
 
+/** The edited output, or why it is no JSON: the parser's words (where it broke), and the usual cause. */
+function parsedEdit(edited: string): { output: unknown; invalid?: undefined } | { output?: undefined; invalid: string } {
+  try {
+    return { output: JSON.parse(edited) as unknown };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { invalid: `The edited output is not valid JSON: ${why}. Write a line break inside a text as \\n.` };
+  }
+}
+
 /**
  * Whether a decision that failed may have been recorded all the same: no answer came, or the
  * intake's own failure (5xx), which may come after the append. Not a refusal (4xx), which records nothing.
@@ -233,19 +243,17 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       setBusy(false);
     }
   };
+  // Why the edit is no JSON, by the textarea (its description, and marked invalid) while it is not:
+  // it said "not valid JSON" alone, and a line break typed into a text is the usual cause.
+  const [invalidEdit, setInvalidEdit] = useState<string | null>(null);
   const editAndApprove = () => {
-    let output: unknown;
-    try {
-      output = JSON.parse(edited);
-    } catch {
-      setFailure(new Error('The edited output is not valid JSON.'));
-      return;
-    }
-    void act('approve', { output }, () => 'approved with edits.');
+    const parsed = parsedEdit(edited);
+    setInvalidEdit(parsed.invalid ?? null);
+    if (parsed.invalid === undefined) void act('approve', { output: parsed.output }, () => 'approved with edits.');
   };
   // Per card, as the card's key: a card kept for what was typed in it stands beside the newer attempt's card of the same mission.
   const card = `${mission.id}-${mission.attempts}`;
-  const ids = { title: `title-${card}`, output: `output-${card}`, feedback: `feedback-${card}`, unsaved: `unsaved-${card}` };
+  const ids = { title: `title-${card}`, output: `output-${card}`, invalid: `invalid-${card}`, feedback: `feedback-${card}`, unsaved: `unsaved-${card}` };
 
   return (
     <article ref={cardRef} tabIndex={-1} class="review" aria-labelledby={ids.title}>
@@ -299,11 +307,21 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
         rows={8}
         readOnly={!decidable}
         value={edited}
+        aria-invalid={invalidEdit ? 'true' : undefined}
+        aria-describedby={invalidEdit ? ids.invalid : undefined}
         onInput={(event) => {
-          setEdited(event.currentTarget.value);
+          const value = event.currentTarget.value;
+          setEdited(value);
           setSaid(null);
+          // Said again as the text is mended (the place moves), and gone once it is JSON.
+          if (invalidEdit) setInvalidEdit(parsedEdit(value).invalid ?? null);
         }}
       />
+      {invalidEdit && (
+        <p id={ids.invalid} role="alert" class="error">
+          {invalidEdit}
+        </p>
+      )}
       {mayReview && damaged && !left && <p class="muted">{NO_DECISION_ON_DAMAGED}</p>}
       {decidable && (
         <>
@@ -331,6 +349,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
                 disabled={busy}
                 onClick={() => {
                   setEdited(original);
+                  setInvalidEdit(null);
                   setSaid(null);
                   approveButton.current?.focus();
                 }}
