@@ -514,6 +514,29 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect((await system.store.load(created.body.id))?.status).toBe('cancelled');
   });
 
+  // "1 dead-lettered missions".
+  it('given one dead letter shown, then the caption counts it as one', async () => {
+    const title = `Ice machine ${Date.now()}`;
+    const id = (await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Ice.', priority: 'low', payload: {} }).expect(201)).body
+      .id as string;
+    await system.waitForStatus(id, ['dead_lettered']);
+    // This dead letter alone, whatever the tests before left.
+    await page.route(/\/api\/dlq\?/, async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { items: { missionId: string }[] };
+      await route.fulfill({ response, json: { items: answer.items.filter((letter) => letter.missionId === id) } });
+    });
+    try {
+      await signInAt('dead-letters');
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^1 dead-lettered mission, oldest first$/ })
+        .waitFor();
+    } finally {
+      await page.unroute(/\/api\/dlq\?/);
+    }
+  });
+
   it('given the Agents page, then Pause and Resume change the agent', async () => {
     await open('Agents', 'Agents');
     await page.getByRole('button', { name: 'Pause Lena – Front Office (DE/EN)' }).click();

@@ -112,7 +112,7 @@ function DeadLetters({ address }: { address: string }) {
 
   const count =
     letters &&
-    `${shown.length} dead-lettered missions, oldest first${
+    `${shown.length} dead-lettered ${shown.length === 1 ? 'mission' : 'missions'}, oldest first${
       nextCursor
         ? ` (the ${letters.length} oldest${(stats.value?.deadLettered ?? 0) > letters.length ? ` of ${stats.value?.deadLettered}` : ''} are loaded: Load more shows the next ${PAGE_SIZE})`
         : cursors.length > 0
