@@ -514,8 +514,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect((await system.store.load(created.body.id))?.status).toBe('cancelled');
   });
 
-  // "1 dead-lettered missions".
-  it('given one dead letter shown, then the caption counts it as one', async () => {
+  // "1 dead-lettered missions"; and its Cancel asked "Its agent stops working on it" of a mission no agent works on.
+  it('given one dead letter shown, then the caption counts it as one, and its Cancel says what a cancel of a dead letter stops', async () => {
     const title = `Ice machine ${Date.now()}`;
     const id = (await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Ice.', priority: 'low', payload: {} }).expect(201)).body
       .id as string;
@@ -535,6 +535,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     } finally {
       await page.unroute(/\/api\/dlq\?/);
     }
+    await page.getByRole('link', { name: title }).click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const asked = page.waitForEvent('dialog');
+    await page.getByRole('button', { name: 'Cancel mission' }).click();
+    expect((await asked).message()).toBe('Cancel this mission? It leaves the dead letters and can no longer be requeued. This cannot be undone.');
+    await page.getByRole('status').filter({ hasText: 'The mission was cancelled.' }).waitFor();
   });
 
   it('given the Agents page, then Pause and Resume change the agent', async () => {

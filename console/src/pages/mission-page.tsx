@@ -16,6 +16,30 @@ interface ChainCheck {
 
 const FINISHED: readonly MissionStatus[] = ['succeeded', 'cancelled'];
 
+/**
+ * What a cancel stops, by the mission's status: the confirmation said "Its agent stops working on
+ * it" for a dead-lettered mission or one awaiting review too, which no agent works on.
+ */
+function whatCancelStops(status: MissionStatus | undefined): string {
+  switch (status) {
+    case 'scheduled':
+      return 'It will not start at its scheduled time.';
+    case 'queued':
+      return 'It leaves the queue; no agent will work on it.';
+    case 'assigned':
+    case 'running':
+      return 'Its agent stops working on it.';
+    case 'evaluating':
+      return 'Its result, being judged, will not be delivered.';
+    case 'awaiting_review':
+      return 'Its result leaves the review inbox undecided and will not be delivered.';
+    case 'dead_lettered':
+      return 'It leaves the dead letters and can no longer be requeued.';
+    default:
+      return 'No agent will work on it any more.';
+  }
+}
+
 export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   const mission = useLoaded(() => api<ShownMission>('GET', `/api/missions/${id}`), [id]);
   const events = useLoaded(() => api<MissionEvent[]>('GET', `/api/missions/${id}/events`), [id]);
@@ -38,7 +62,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   );
 
   const cancel = () => {
-    if (!window.confirm('Cancel this mission? Its agent stops working on it.')) return;
+    if (!window.confirm(`Cancel this mission? ${whatCancelStops(mission.value?.status)} This cannot be undone.`)) return;
     void run(async () => {
       await api('POST', `/api/missions/${id}/cancel`, { reason: 'cancelled in the console' });
       return 'The mission was cancelled.';
