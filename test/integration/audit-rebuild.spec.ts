@@ -572,6 +572,27 @@ describe('rebuild (real Redis)', () => {
     expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ deadlinesMended: 0 });
   });
 
+  // Its entry was flagged only at the live version the replay has: with the hash gone, the switch
+  // wrote the mission back and the entry stayed for a second rebuild to take out.
+  it('given a cancelled mission left in deadlines:overdue whose hash was deleted, then one rebuild writes it back and takes the entry out', async () => {
+    const { keys, k, store, queue } = emptyQueue('overdue-stale-no-hash');
+    const pipeline = new MissionPipeline(store, queue);
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const now = new Date(t);
+    expect((await pipeline.append('m-gone', null, decideCreate(aCreate({ deadline: '2026-11-30T12:00:00.000Z' }), now), { actor: 'intake', now })).code).toBe(
+      AppendCode.Ok,
+    );
+    const cancelled = await pipeline.transition('m-gone', (mission) => decideCancel(mission, 'no longer needed'), { actor: 'test', now: new Date(t + 1000) });
+    expect(cancelled.kind).toBe('appended');
+    await redis.zadd(k.overdue, t + 2000, 'm-gone');
+    await redis.del(keys.mission('m-gone'));
+
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 1, deadlinesMended: 1 });
+    expect(await redis.zcard(k.overdue)).toBe(0);
+    expect(await queue.stats()).toMatchObject({ overdue: 0 });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
   // A deadline entry or dead letter that differs was pushed before the queue was looked at, and the
   // queue only where nothing else differed: it hid the mission's queue problem from verify (and the
   // dead letter from rebuild's drift script, which mended that alone, leaving the mission unqueued).

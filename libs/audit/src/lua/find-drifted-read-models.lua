@@ -42,7 +42,8 @@
           live v is the replayed one, as for the dead letter) and DRIFT.StaleOverdue (in the
           overdue zset, which its events leave it out of: finished, never found overdue, or
           without a deadline; nothing but a finish takes a mission out of it, and the queue
-          stats count it there; only where the live v is the replayed one). A watched entry of a
+          stats count it there; only where the live v is the replayed one, or beside a switch,
+          which writes it back at that version). A watched entry of a
           finished mission, or of one found overdue, is stale but no drift: the deadline sweep,
           once it is due, finds nothing to do for it and drops it.
           Unindexed and EventList only where the live v is the replayed one (or there is no live
@@ -103,7 +104,9 @@ while a <= #ARGV do
     end
   end
   -- Nothing but a finish takes a mission out of the overdue; the queue stats count each there.
-  if live[1] == ARGV[a + 1] and ARGV[a + 8] ~= 'overdue' and redis.call('ZSCORE', KEYS[6], ARGV[a]) then
+  -- Also beside a switch, which writes the mission back at the replayed version (a hash deleted
+  -- or its v edited): its restore puts no finished mission out of the overdue.
+  if (live[1] == ARGV[a + 1] or switched ~= 0) and ARGV[a + 8] ~= 'overdue' and redis.call('ZSCORE', KEYS[6], ARGV[a]) then
     what = what + DRIFT.StaleOverdue
   end
   for s = 1, subjects do
