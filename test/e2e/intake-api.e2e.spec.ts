@@ -10,6 +10,7 @@ import {
   MissionCreateDto,
   missionIdFor,
   missionIdForStreamEntry,
+  namedIdKey,
   plainBodyFingerprint,
   SUBMISSION_STREAM_SCOPE,
 } from '@app/mission';
@@ -621,6 +622,56 @@ describe('intake API (four services, real Redis)', () => {
       expect(rejected).toEqual([['1700000000300-0', `missionId ${id} was submitted before with another body; a new mission needs a new missionId`]]);
       expect((await system.waitForStatus(id, ['succeeded'])).title).toBe('Leaking tap in room 412');
       expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
+    });
+
+    it('when a raw command names the id of a mission it did not create under that id, then it is refused; its own create past its record is still a redelivery', async () => {
+      const consumer = system.intake.get(SubmissionConsumer);
+      const stream = system.keys.partitions[0].stream('intake');
+      const handle = (data: unknown, entryId: string) => consumer.submit(data, new RedisStreamsContext([stream, entryId, 1, 0, 5]));
+      const viaRest = (
+        await system.api
+          .post('/api/missions')
+          .send(mission({ title: 'Made over REST, room 7' }))
+          .expect(201)
+      ).body.id as string;
+      await handle({ mission: mission({ title: 'Keyless, room 8' }) }, '1700000000500-0');
+      const keyless = missionIdForStreamEntry(stream, '1700000000500-0');
+      // A guest's text, sealed at create: the comparison opens it.
+      const guestRequest = mission({
+        type: 'guest_support',
+        title: 'Towels, room 9',
+        payload: { room: '9', guest: { id: 'g-9', name: 'Ida Berg' }, message: 'More towels' },
+      });
+      const named = randomUUID();
+      await handle({ mission: guestRequest, missionId: named }, '1700000000600-0');
+      await system.redis.del(system.keys.of(named).idempotency(namedIdKey(named))); // what the ttl does
+
+      // Each used to be acked as a redelivery: nothing created, nothing rejected, no word to the sender.
+      await handle({ mission: mission({ title: 'Wanted, room 10' }), missionId: viaRest }, '1700000000700-0');
+      await handle({ mission: mission({ title: 'Made over REST, room 7' }), missionId: viaRest }, '1700000000700-1');
+      await handle({ mission: mission({ title: 'Wanted, room 11' }), missionId: keyless }, '1700000000700-2');
+      await handle({ mission: { ...guestRequest, priority: 'low' }, missionId: named }, '1700000000700-3');
+      // The sender's own command again, its record expired: still a redelivery.
+      await handle({ mission: guestRequest, missionId: named }, '1700000000700-4');
+
+      const rejected = (await system.redis.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+'))
+        .map(([, fields]) => streamFields(fields))
+        .filter((fields) => fields.messageId.startsWith('1700000000700-'));
+      expect(rejected.map(({ messageId, code, reason }) => ({ messageId, code, reason }))).toEqual(
+        [
+          ['1700000000700-0', viaRest],
+          ['1700000000700-1', viaRest],
+          ['1700000000700-2', keyless],
+          ['1700000000700-3', named],
+        ].map(([messageId, id]) => ({
+          messageId,
+          code: RejectionCode.Refused,
+          reason: expect.stringContaining(`missionId ${id} names a mission this command did not create`),
+        })),
+      );
+      for (const id of [viaRest, keyless, named]) expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
+      const wanted = await system.api.get('/api/missions?title=Wanted&limit=200').expect(200);
+      expect(wanted.body.items).toEqual([]);
     });
 
     it('when a rejected command is handled twice (the intake died before its ack), then it is recorded and counted once', async () => {

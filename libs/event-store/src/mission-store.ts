@@ -140,6 +140,12 @@ export class MissionStore {
     return this.eventsAt(missionId, 0, -1);
   }
 
+  /** The mission's first event (its creation), or null when it has none; one log entry read, not the history. */
+  async firstEvent(missionId: string): Promise<MissionEvent | null> {
+    const [first] = await this.eventsAt(missionId, 0, 0);
+    return first ?? null;
+  }
+
   /** The mission's events, each that cannot be read (a log changed by hand) in its place, said why: what an audit shows. */
   async historyEntries(missionId: string): Promise<LogEntryRead[]> {
     return this.entriesAt(missionId, 0, -1);

@@ -5,6 +5,7 @@ import { AppendCode, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { RejectionCode } from '@app/messages';
 import {
+  canonicalJson,
   decideCreate,
   deduplicationKey,
   Mission,
@@ -61,7 +62,9 @@ export class MissionIntakeService {
    * same ERP source record), in the sender's scope, returns the first mission instead; with
    * another body, or once the key's record has expired, it is refused (MissionCreateRefusedError).
    * A stream command's own `missionId` is checked the same way (namedIdKey): the same body again is
-   * a redelivery, another body is refused; past the record's life it is taken for a redelivery.
+   * a redelivery, another body is refused. Past the record's life (or for an id no record claims:
+   * a mission made over REST, or keyless from the stream) it is a redelivery only when the mission
+   * is this sender's create of the same body (createdAs); anything else under that id is refused.
    */
   async create(input: MissionCreateDto, options: CreateOptions): Promise<CreateOutcome> {
     const tooLong = missionTextProblem(input, this.env.MAX_MISSION_TEXT_BYTES);
@@ -108,8 +111,13 @@ export class MissionIntakeService {
         `this idempotency key (or source record) was used for mission ${result.missionId} with another body; use a new key for a new mission`,
       );
     }
-    // A sender's id whose record expired, or that was created before ids claimed one: as before, a redelivery.
-    if (result.code === AppendCode.IdempotencyExpired && !idempotencyKey) return { created: false, mission: await this.get(missionId) };
+    // A sender's id with no record (expired, or from before ids claimed one): a redelivery only of this sender's own create.
+    if (result.code === AppendCode.IdempotencyExpired && !idempotencyKey) {
+      if (await this.createdAs(missionId, options.actor, { ...input, subjects })) return { created: false, mission: await this.get(missionId) };
+      throw new MissionCreateRefusedError(
+        `missionId ${missionId} names a mission this command did not create (made by another sender, or from another body); a new mission needs a new missionId`,
+      );
+    }
     if (result.code === AppendCode.IdempotencyExpired) {
       throw new MissionCreateRefusedError(
         `this idempotency key (or source record) named mission ${result.missionId}, and its record expired (IDEMPOTENCY_TTL_SECONDS ${this.env.IDEMPOTENCY_TTL_SECONDS}); use a new key`,
@@ -118,6 +126,19 @@ export class MissionIntakeService {
     // The id named after the stream entry exists already: the entry was delivered twice.
     if (result.code === AppendCode.VersionConflict) return { created: false, mission: await this.get(missionId) };
     throw new Error(`creating mission ${missionId} failed with code ${AppendCode[result.code]}`);
+  }
+
+  /**
+   * Whether the mission was created by `actor` from this body: its MissionCreated, opened, is the one
+   * this create would record (canonicalJson, as a body's fingerprint compares it). A mission made
+   * over REST, or from another body, is not; nor is one whose guest was erased since (its fields
+   * read `[erased]`).
+   */
+  private async createdAs(missionId: string, actor: string, input: MissionCreateDto): Promise<boolean> {
+    const first = await this.store.firstEvent(missionId);
+    if (first?.type !== 'MissionCreated' || first.actor !== actor) return false;
+    const [created] = decideCreate(input);
+    return canonicalJson((await this.personal.openEvent(first)).data) === canonicalJson(created.data);
   }
 
   async get(missionId: string): Promise<Mission> {
