@@ -559,6 +559,36 @@ describe('intake API (four services, real Redis)', () => {
       await system.waitForStatus(id, ['succeeded']);
     });
 
+    it('when a raw command is over BODY_LIMIT_BYTES, then it is refused unread as invalid and its rejection keeps none of it; a long reason is cut', async () => {
+      const stream = system.keys.partitions[0].stream('intake');
+      const limit = system.environment.BODY_LIMIT_BYTES;
+      const large = JSON.stringify({ mission: mission({ title: 'x'.repeat(limit) }), missionId: randomUUID() });
+      const largeId = await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', large);
+      // Under the limit, but a property's name of 100 KB: its reason quoted it twice, stored and logged whole.
+      const longName = 'p'.repeat(100_000);
+      const unknownId = await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission(), [longName]: 1 }));
+      const rejectionOf = async (entryId: string | null) =>
+        waitFor(
+          async () => {
+            const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+            return entries.map(([, fields]) => streamFields(fields)).find((fields) => fields.messageId === entryId) ?? null;
+          },
+          { timeoutMs: 10_000, what: `the rejection of ${entryId}` },
+        );
+      // It used to be parsed whole and kept whole (its title) in the rejection: three 40 MiB commands grew Redis by 140 MB.
+      expect(await rejectionOf(largeId)).toMatchObject({
+        reason: `data is ${Buffer.byteLength(large)} bytes, over BODY_LIMIT_BYTES ${limit}`,
+        code: RejectionCode.Invalid,
+        data: '"[redacted]"',
+      });
+      const unknown = await rejectionOf(unknownId);
+      expect(unknown.code).toBe(RejectionCode.Invalid);
+      expect(unknown.reason).toMatch(/^p{1000,}… \(\d+ more characters\)$/);
+      expect(unknown.reason.length).toBeLessThan(2_040); // MAX_REJECTION_REASON_CHARS, and what says how much was cut
+      const id = await new MissionClient(sender, system.prefix).create(mission() as never);
+      await system.waitForStatus(id, ['succeeded']);
+    });
+
     it('when a raw command is written as bytes that are not UTF-8, then it lands in the rejection stream as invalid; U+FFFD written as UTF-8 is a title like any other', async () => {
       const stream = system.keys.partitions[0].stream('intake');
       // It created the mission "bad\uFFFD\uFFFDutf8": ioredis had decoded the bytes with replacement.

@@ -1,6 +1,7 @@
 export * from './stream-message';
 export * from './malformed-message-error';
 export * from './data-too-deep-error';
+export * from './unread-data-error';
 export * from './refused-data';
 export * from './stream-events';
 export * from './permanent-error';

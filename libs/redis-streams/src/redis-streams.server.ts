@@ -8,13 +8,13 @@ import { FailureStreak } from '@app/logging';
 import { closeConnection, disconnectNow, execAll, isReachable, isTransientRedisError, LuaScript, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
-import { DataTooDeepError } from './data-too-deep-error';
 import { HandBackError } from './hand-back-error';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
 import { RefusedData, TAKES_REFUSED_DATA } from './refused-data';
 import { StreamEvents } from './stream-events';
 import { DATA_NOT_UTF8, decodeMessage, fieldValue, StreamMessage } from './stream-message';
+import { DataLimit, UnreadDataError } from './unread-data-error';
 
 const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-2');
 
@@ -65,6 +65,12 @@ export interface RedisStreamsServerOptions {
   keepAcked?: boolean;
   /** Handles each message in a span continuing the trace the message carries; absent or disabled: no tracing. */
   tracer?: ServiceTracer;
+  /**
+   * The most bytes the data of a message from outside the services (a pattern whose handler takes
+   * refused data, TAKES_REFUSED_DATA) may hold: larger data is not parsed, and the handler is given
+   * RefusedData naming its size and the limit. None: no limit.
+   */
+  maxOutsideDataBytes?: DataLimit;
   /** Told of poison moves, reclaims and removed consumers (the service's metrics). */
   events?: StreamEvents;
   /**
@@ -474,14 +480,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async handle(lane: Lane, delivery: Delivery): Promise<void> {
     let message: StreamMessage;
     try {
-      message = decodeMessage(delivery.id, delivery.fields, (pattern) => this.takesRefusedData(pattern));
+      message = decodeMessage(delivery.id, delivery.fields, (pattern) => this.takesRefusedData(pattern), this.options.maxOutsideDataBytes);
       // ioredis decodes bytes that are not UTF-8 with U+FFFD for each invalid sequence, which a handler
       // would take for text the sender wrote (a title "bad\uFFFD\uFFFDutf8"). Only the data of a message
       // from outside the services is checked, and only data holding U+FFFD is read again as bytes.
       if (this.takesRefusedData(message.pattern) && fieldValue(delivery.fields, 'data')?.includes('\uFFFD') && !(await this.writtenAsUtf8(lane, delivery.id)))
         message = { ...message, data: new RefusedData(DATA_NOT_UTF8) };
     } catch (error) {
-      const refused = error instanceof DataTooDeepError ? this.refusedFor(error) : null;
+      const refused = error instanceof UnreadDataError ? this.refusedFor(error) : null;
       if (!refused) {
         this.failed(lane, delivery, error);
         return;
@@ -513,7 +519,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   /** The message to give a handler that takes refused data in place of data it cannot be given; null for any other. */
-  private refusedFor(error: DataTooDeepError): StreamMessage | null {
+  private refusedFor(error: UnreadDataError): StreamMessage | null {
     return this.takesRefusedData(error.envelope.pattern) ? { ...error.envelope, data: new RefusedData(error.message) } : null;
   }
 

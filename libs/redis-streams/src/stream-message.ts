@@ -2,6 +2,7 @@ import { jsonTextNestsDeeperThan } from '@app/mission';
 import { TraceCarrier } from '@app/tracing';
 import { DataTooDeepError } from './data-too-deep-error';
 import { MalformedMessageError } from './malformed-message-error';
+import { DataLimit, DataTooLargeError } from './unread-data-error';
 
 /**
  * Levels of arrays and objects the data of a message from outside the services may nest (a
@@ -44,11 +45,13 @@ export function fieldValue<T extends string | Buffer>(fields: readonly T[], name
 }
 
 /**
- * The message in `fields`. Its data's depth is measured before it is parsed only where
- * `measuresDepth` says so for its pattern: the scan costs about half a parse, and the messages
- * the services send one another (every hop of every mission) are not nested deep.
+ * The message in `fields`. Its data's size (against `maxDataBytes`, when given) and then its depth
+ * are checked before it is parsed only where `fromOutside` says so for its pattern: the depth scan
+ * costs about half a parse, and the messages the services send one another (every hop of every
+ * mission) are neither large nor nested deep. Data over the size is refused unscanned and unparsed
+ * (DataTooLargeError): 40 MiB of it used to be parsed whole, and copied whole by its handler.
  */
-export function decodeMessage(id: string, fields: string[], measuresDepth: (pattern: string) => boolean = () => true): StreamMessage {
+export function decodeMessage(id: string, fields: string[], fromOutside: (pattern: string) => boolean = () => true, maxDataBytes?: DataLimit): StreamMessage {
   const values = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i], fields[i + 1]);
   const pattern = values.get('pattern');
@@ -57,8 +60,12 @@ export function decodeMessage(id: string, fields: string[], measuresDepth: (patt
   if (raw === undefined) throw new MalformedMessageError('message has no data field');
   const traceparent = values.get('traceparent');
   const tracestate = values.get('tracestate');
-  if (measuresDepth(pattern) && jsonTextNestsDeeperThan(raw, MAX_MESSAGE_DEPTH))
-    throw new DataTooDeepError({ id, pattern, traceparent, tracestate }, MAX_MESSAGE_DEPTH);
+  if (fromOutside(pattern)) {
+    // Counted without copying it: no allocation, one pass.
+    const size = maxDataBytes ? Buffer.byteLength(raw) : 0;
+    if (maxDataBytes && size > maxDataBytes.bytes) throw new DataTooLargeError({ id, pattern, traceparent, tracestate }, size, maxDataBytes);
+    if (jsonTextNestsDeeperThan(raw, MAX_MESSAGE_DEPTH)) throw new DataTooDeepError({ id, pattern, traceparent, tracestate }, MAX_MESSAGE_DEPTH);
+  }
   let data: unknown;
   try {
     data = JSON.parse(raw) as unknown;

@@ -65,6 +65,8 @@ export function streamsServer(
     maxDeliveries: env.STREAM_MAX_DELIVERIES,
     keepAcked: env.STREAM_KEEP_ACKED === 'true',
     poisonMaxLen: env.FAILED_STREAM_MAX_LEN,
+    // What the REST API reads of a body at most, for the same commands sent over the stream.
+    maxOutsideDataBytes: { bytes: env.BODY_LIMIT_BYTES, setting: 'BODY_LIMIT_BYTES' },
     ...observers,
   });
 }
