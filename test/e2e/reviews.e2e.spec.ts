@@ -1,6 +1,6 @@
 import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
-import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { Mission, MissionCreateDto, MissionEvent, ReviewInboxItem } from '@app/mission';
 import { FakeChatCompletionsServer, waitFor } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../../apps/executor/src/executor.definition';
@@ -319,10 +319,19 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(loser.body.message).toMatch(/not awaiting_review/);
   });
 
-  it('given MAX_REVIEW_ROUNDS 2, when a result is rejected twice, then the mission is dead-lettered with that reason', async () => {
+  /** The mission's item in the review inbox, as the key of `role` reads it. */
+  const inboxItemOf = async (id: string, role: keyof typeof TEST_KEYS = 'reviewer') =>
+    ((await as(TEST_KEYS[role]).get('/api/reviews?limit=200').expect(200)).body.items as ReviewInboxItem[]).find((item) => item.id === id);
+
+  it('given MAX_REVIEW_ROUNDS 2, when a result is rejected twice, then the inbox says before the second that it is the last round, and the mission is dead-lettered with that reason', async () => {
     const mission = await awaitingReview(socket('Socket rejected twice'));
+    expect(await inboxItemOf(mission.id)).toMatchObject({ lastReviewRound: false });
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Add the RCD test.' }).expect(200);
     await waitForReview(mission.id, 2);
+    // Said to every role that reads the inbox, before the rejection that dead-letters it; not part of the mission itself.
+    expect(await inboxItemOf(mission.id)).toMatchObject({ reviewRounds: 1, lastReviewRound: true });
+    expect(await inboxItemOf(mission.id, 'reader')).toMatchObject({ lastReviewRound: true });
+    expect((await reviewer.get(`/api/missions/${mission.id}`).expect(200)).body).not.toHaveProperty('lastReviewRound');
     const last = await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Still no RCD test.' }).expect(200);
     expect(last.body).toMatchObject({ status: 'dead_lettered', reviewRounds: 2, lastError: 'Still no RCD test.' });
     expect((await eventsOf(mission.id)).at(-1)).toMatchObject({ type: 'MissionDeadLettered', data: { reason: 'rejected in 2 of 2 review rounds' } });

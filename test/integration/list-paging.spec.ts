@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { isSealedPageCursor, Mission, MissionPage, parsePageCursor } from '@app/mission';
 import { RedisConnection } from '@app/redis';
@@ -42,7 +43,7 @@ describe('paging the mission list and the review inbox while missions come and g
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix, partitions);
     const missions = new LoadsWhatIsListed(redis, keys, new MissionStore(redis, keys), API_KEYS);
-    const inbox = new ReviewInboxService(redis, keys, missions);
+    const inbox = new ReviewInboxService(redis, keys, missions, loadEnvironment({}));
     const inboxKey = (id: string) => keys.of(id).awaitingReview;
     const indexKey = (id: string) => keys.of(id).missionIndex;
     return { prefix, missions, inbox, inboxKey, indexKey };

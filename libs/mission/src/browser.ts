@@ -12,5 +12,6 @@ export * from './unreadable-mission';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';
+export * from './review-inbox-item';
 export * from './mission-id-pattern';
 export * from './queue-stats';

@@ -403,6 +403,19 @@ export function decideApprove(mission: Mission, approval: Approval): Decision {
   });
 }
 
+/** The review round a rejection of the mission's result under review would be: the rejections since its last requeue, and it. */
+function rejectionRound(mission: Mission): number {
+  return (mission.reviewRounds ?? 0) + 1;
+}
+
+/**
+ * Whether a rejection of the mission's result under review would be its last review round, which
+ * dead-letters it (decideReject): the review inbox says so before the reviewer decides.
+ */
+export function isLastReviewRound(mission: Mission, maxReviewRounds: number): boolean {
+  return rejectionRound(mission) >= maxReviewRounds;
+}
+
 /**
  * A reviewer sends the result back with feedback: another attempt is queued with it, or, when this
  * was review round `maxReviewRounds`, the mission is dead-lettered in the same step.
@@ -410,9 +423,9 @@ export function decideApprove(mission: Mission, approval: Approval): Decision {
 export function decideReject(mission: Mission, feedback: string, maxReviewRounds: number, reviewedAttempt?: number): Decision {
   const notReviewable = awaitingReview(mission, reviewedAttempt);
   if (notReviewable) return skip(notReviewable);
-  const round = (mission.reviewRounds ?? 0) + 1;
+  const round = rejectionRound(mission);
   const rejected: NewMissionEvent = { type: 'MissionRejected', data: { attempt: mission.attempts, feedback, round } };
-  if (round >= maxReviewRounds) {
+  if (isLastReviewRound(mission, maxReviewRounds)) {
     return append(rejected, {
       type: 'MissionDeadLettered',
       data: { reason: `rejected in ${round} of ${maxReviewRounds} review rounds`, attempts: mission.attempts, lastError: feedback },

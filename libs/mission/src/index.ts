@@ -46,4 +46,5 @@ export * from './service-actors';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';
+export * from './review-inbox-item';
 export * from './queue-stats';

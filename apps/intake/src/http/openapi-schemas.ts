@@ -20,6 +20,7 @@ import {
   PRIORITY_LEVELS,
   PriorityLevel,
   QueueStats,
+  ReviewInboxItem,
   ShownMission,
   UNAVAILABLE_MARKER,
   UnreadableMission,
@@ -44,6 +45,7 @@ import { ALTERED_GUEST_DATA } from './error-body.filter';
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        libs/mission/src/mission-page.ts
  *   UnreadableMissionView UnreadableMission libs/mission/src/unreadable-mission.ts
+ *   ReviewInboxItemView  ReviewInboxItem    libs/mission/src/review-inbox-item.ts
  *   ReviewPageView       MissionPage        libs/mission/src/mission-page.ts
  *   QueueStatsView       QueueStats         libs/mission/src/queue-stats.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
@@ -499,9 +501,20 @@ export class MissionPageView implements MissionPage<ShownMission | UnreadableMis
   nextCursor?: string;
 }
 
-export class ReviewPageView implements MissionPage<ShownMission> {
-  @ApiProperty({ type: () => [MissionView], description: 'Missions awaiting review, the longest-waiting first.' })
-  items: MissionView[];
+/** A mission in the review inbox: the mission, and what a rejection of its result would do. */
+export class ReviewInboxItemView extends MissionView implements ReviewInboxItem {
+  @ApiProperty({
+    description:
+      "Whether a rejection of the result now would be the mission's last review round: its MAX_REVIEW_ROUNDS-th since its last requeue " +
+      "(`reviewRounds` counts the ones before), which dead-letters it rather than queueing another attempt. Taken from the intake's MAX_REVIEW_ROUNDS.",
+    example: false,
+  })
+  lastReviewRound: boolean;
+}
+
+export class ReviewPageView implements MissionPage<ReviewInboxItem> {
+  @ApiProperty({ type: () => [ReviewInboxItemView], description: 'Missions awaiting review, the longest-waiting first.' })
+  items: ReviewInboxItemView[];
 
   @ApiPropertyOptional({
     description: 'Pass as `cursor` to get the next page; absent on the last page.',
@@ -764,7 +777,8 @@ export type Assert<T extends true> = T;
 export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<MissionView, ShownMission>>,
   Assert<SameKeys<MissionReviewView, MissionReview>>,
-  Assert<SameKeys<ReviewPageView, MissionPage<ShownMission>>>,
+  Assert<SameKeys<ReviewInboxItemView, ReviewInboxItem>>,
+  Assert<SameKeys<ReviewPageView, MissionPage<ReviewInboxItem>>>,
   Assert<SameKeys<MissionSourceDto, MissionSource>>,
   Assert<SameKeys<MissionResultView, MissionResult>>,
   Assert<SameKeys<TokenUsageView, TokenUsage>>,

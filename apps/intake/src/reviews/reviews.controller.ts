@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Mission, MissionPage } from '@app/mission';
+import { Mission, MissionPage, ReviewInboxItem } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
@@ -37,7 +37,8 @@ export class ReviewsController {
     summary: 'The review inbox',
     description:
       'Needs role **reader** (any API key but a `client` key). Missions awaiting review, the longest-waiting first, filtered by type and priority, in pages of `limit`; ' +
-      "pass `nextCursor` back as `cursor` for the next page. Each mission's `review` names the policy rule that asked for it and, once overdue, `overdueAt`.",
+      "pass `nextCursor` back as `cursor` for the next page. Each mission's `review` names the policy rule that asked for it and, once overdue, `overdueAt`; " +
+      'its `lastReviewRound` says whether a rejection now would dead-letter it (its MAX_REVIEW_ROUNDS-th since its last requeue) rather than queue another attempt.',
   })
   @ApiOkResponse({ type: ReviewPageView, description: 'A page of missions awaiting review.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
@@ -48,7 +49,7 @@ export class ReviewsController {
     tooManyRequests: LIST_SCAN_REFUSAL,
   })
   @UseInterceptors(ListScanInterceptor)
-  list(@QueryDto() query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
+  list(@QueryDto() query: ReviewInboxQuery): Promise<MissionPage<ReviewInboxItem>> {
     return this.inbox.page(query);
   }
 
