@@ -291,6 +291,7 @@ export function HeldButton({
   class: className,
   buttonRef,
   describedBy,
+  notedBy,
   children,
 }: {
   held: boolean;
@@ -301,10 +302,13 @@ export function HeldButton({
   buttonRef?: Ref<HTMLButtonElement>;
   /** An element on the page that already says why it is held, in place of `reason` as its description. */
   describedBy?: string;
+  /** An element on the page that says what the button would do, its description held or not (after why it is held). */
+  notedBy?: string;
   children: ComponentChildren;
 }) {
   const reasonId = useId();
-  const description = held ? (describedBy ?? (reason ? reasonId : undefined)) : undefined;
+  const whyHeld = held ? (describedBy ?? (reason ? reasonId : undefined)) : undefined;
+  const description = [whyHeld, notedBy].filter((id) => id !== undefined).join(' ') || undefined;
   return (
     <>
       <button

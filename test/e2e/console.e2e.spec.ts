@@ -1006,6 +1006,38 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   }, 90_000);
 
   // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
+  it("given MAX_REVIEW_ROUNDS 2, when a result comes back for review after a rejection, then its card says by Reject that a rejection dead-letters it, as Reject's description; the first round's card says nothing of it", async () => {
+    const title = 'Airport taxi for room 22';
+    await withCardUnderReview(
+      'e2e-console-review-round',
+      title,
+      'Guest asks for a taxi at 6:00.',
+      async ({ reviewing, id, card }) => {
+        /** The texts of what a card's Reject button names as its description (aria-describedby), in order. */
+        const rejectDescription = async (of: Locator) => {
+          const refs = (await of.getByRole('button', { name: 'Reject' }).getAttribute('aria-describedby')) ?? '';
+          return Promise.all(refs.split(' ').map((ref) => page.locator(`[id="${ref}"]`).textContent()));
+        };
+        const note = 'Last review round: a rejection dead-letters it, and only an operator can requeue it.';
+        expect(await card.getByText(note).count()).toBe(0);
+        expect(await rejectDescription(card)).toEqual(['Write feedback first: a rejection tells the agent what to change.']);
+
+        await reviewing.api.post(`/api/missions/${id}/reject`).send({ feedback: 'Say the fare.', attempt: 1 }).expect(200);
+        // The next attempt's result, live: a card of its own (attempt 2), in the last round.
+        const last = page.getByRole('article', { name: title }).filter({ hasText: 'attempt 2' });
+        await last.getByText(note).waitFor();
+        expect(await page.getByRole('article').count()).toBe(1);
+        // Held (no feedback yet), why first, then what it would do; with feedback, what it would do alone.
+        expect(await rejectDescription(last)).toEqual(['Write feedback first: a rejection tells the agent what to change.', note]);
+        await last.getByLabel('Feedback (for Reject)').fill('Still no fare.');
+        expect(await rejectDescription(last)).toEqual([note]);
+        expect(await seriousViolations()).toEqual([]);
+        await screenshot('review-last-round');
+      },
+      { MAX_REVIEW_ROUNDS: '2' },
+    );
+  }, 90_000);
+
   it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it, and the emptied page says where the earlier results are', async () => {
     const title = 'Parking for room 17';
     await withCardUnderReview(

@@ -1,6 +1,6 @@
 import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MissionPage, ShownMission } from '@app/mission/browser';
+import { MissionPage, ReviewInboxItem, ShownMission } from '@app/mission/browser';
 import { allows, api, ApiFailure, Caller, query, UNREACHABLE } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -17,7 +17,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // No filters: the inbox is one list, the longest waiting first.
   const { filters, cursors } = listViewOf(address, []);
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
-  const inbox = useLoaded((signal) => api<MissionPage<ShownMission>>('GET', path, undefined, { signal }), [path]);
+  const inbox = useLoaded((signal) => api<MissionPage<ReviewInboxItem>>('GET', path, undefined, { signal }), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -32,8 +32,8 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // Cards the user typed into (feedback, an edit), by card key: one that leaves the inbox by
   // another's hand (decided, cancelled) stays, so what was typed is not lost without a word. So does
   // one whose decision failed here (failedHere).
-  const [typedIn, setTypedIn] = useState<ReadonlyMap<string, ShownMission>>(new Map());
-  const keep = (key: string, mission: ShownMission) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
+  const [typedIn, setTypedIn] = useState<ReadonlyMap<string, ReviewInboxItem>>(new Map());
+  const keep = (key: string, mission: ReviewInboxItem) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
   const forget = (key: string) =>
     setTypedIn((current) => {
       if (!current.has(key)) return current;
@@ -70,7 +70,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // A result decided by another reviewer, or cancelled, leaves the page: said, and a focus that was
   // in its card goes to the heading (to the card, kept, when its decision failed here), not the
   // body, where the next Tab would start at the top.
-  const shownBefore = useRef<ReadonlyMap<string, ShownMission> | null>(null);
+  const shownBefore = useRef<ReadonlyMap<string, ReviewInboxItem> | null>(null);
   useEffect(() => {
     // None while a page turned to loads: what it showed did not leave the inbox.
     if (!inbox.value) {
@@ -188,6 +188,8 @@ function mayHaveBeenRecorded(failure: unknown): boolean {
 const UNSAVED = "The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.";
 const NOT_EDITED = 'Edit the output first: Edit and approve approves the output as you edited it.';
 const NO_FEEDBACK = 'Write feedback first: a rejection tells the agent what to change.';
+/** Said by Reject, and its description, when a rejection would dead-letter the mission (lastReviewRound): it is said afterwards too (rejectedAs). */
+const LAST_ROUND = 'Last review round: a rejection dead-letters it, and only an operator can requeue it.';
 /** Why a card whose guest data is damaged offers no decision; the intake refuses each with a 409 too. */
 const NO_DECISION_ON_DAMAGED =
   'No decision can be taken on this result while its guest data is damaged: Approve would send the guest a reply no one here could read, and Reject ' +
@@ -196,7 +198,7 @@ const NO_DECISION_ON_DAMAGED =
 interface ReviewItemProps {
   /** The card's element, focusable from code: a decision on the card before moves the focus to it. */
   cardRef: RefCallback<HTMLElement>;
-  mission: ShownMission;
+  mission: ReviewInboxItem;
   mayReview: boolean;
   /** The result left the inbox by another's hand while the user had typed in its card. */
   left: boolean;
@@ -253,7 +255,14 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
   };
   // Per card, as the card's key: a card kept for what was typed in it stands beside the newer attempt's card of the same mission.
   const card = `${mission.id}-${mission.attempts}`;
-  const ids = { title: `title-${card}`, output: `output-${card}`, invalid: `invalid-${card}`, feedback: `feedback-${card}`, unsaved: `unsaved-${card}` };
+  const ids = {
+    title: `title-${card}`,
+    output: `output-${card}`,
+    invalid: `invalid-${card}`,
+    feedback: `feedback-${card}`,
+    unsaved: `unsaved-${card}`,
+    lastRound: `last-round-${card}`,
+  };
 
   return (
     <article ref={cardRef} tabIndex={-1} class="review" aria-labelledby={ids.title}>
@@ -378,10 +387,17 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
               held={busy || feedback.trim() === ''}
               reason={busy ? undefined : NO_FEEDBACK}
               onHeld={setSaid}
+              notedBy={mission.lastReviewRound ? ids.lastRound : undefined}
               onClick={() => void act('reject', { feedback: feedback.trim() }, rejectedAs)}
             >
               Reject
             </HeldButton>
+            {/* Before the rejection, not only after it: the reviewer may approve with an edit instead. */}
+            {mission.lastReviewRound && (
+              <span id={ids.lastRound} class="last-round">
+                {LAST_ROUND}
+              </span>
+            )}
           </div>
           <Outcome text={said} />
         </>
