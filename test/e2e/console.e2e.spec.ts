@@ -129,6 +129,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         .send({ type: 'guest_support', title, description: 'The guest asks for something.', priority: 'low', payload: { language: 'en', guest, message } })
         .expect(201)
     ).body.id as string;
+  /** The figure of the Queue page's tile named `name` (`Oldest ready`), as its term and definition pair it. */
+  const tile = (name: string) =>
+    page
+      .locator('.tile')
+      .filter({ has: page.getByRole('term').getByText(name, { exact: true }) })
+      .getByRole('definition');
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -218,11 +224,18 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(page.url()).not.toContain(TEST_KEYS.operator);
   });
 
-  it('given the Queue page, then it shows ready by level, in flight and dead letters, live', async () => {
+  it('given the Queue page, then it shows ready by level, in flight and dead letters, live, and the review backlog; an oldest age with none waiting is "—", not "0 ms"', async () => {
     await open('Queue', 'Queue');
     await page.getByText('Live', { exact: true }).waitFor();
     await page.getByText('Dead-lettered').waitFor();
     await page.getByRole('img', { name: /Last 30 minutes: \d+ enqueued/ }).waitFor();
+    // No mission yet, none under review (no review policy here): the ages are of nothing.
+    expect(((await system.api.get('/api/missions/queue/stats').expect(200)).body as QueueStats).ready).toBe(0);
+    expect(await tile('Oldest ready').innerText()).toBe('—');
+    await page.getByRole('heading', { level: 2, name: 'Review backlog' }).waitFor();
+    expect(await tile('Awaiting review').innerText()).toBe('0');
+    expect(await tile('Overdue').innerText()).toBe('0');
+    expect(await tile('Oldest waiting').innerText()).toBe('—');
     expect(await seriousViolations()).toEqual([]);
     await screenshot('queue');
   });
@@ -1006,6 +1019,28 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   }, 90_000);
 
   // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
+  it('given a review waiting past REVIEW_TIMEOUT_MS, then the Queue page shows it awaiting review, overdue and how long it waited, and links to the Review page', async () => {
+    const title = 'Spare key for room 9';
+    await withCardUnderReview(
+      'e2e-console-review-backlog',
+      title,
+      'Guest lost the key card.',
+      async () => {
+        await open('Queue', 'Queue');
+        const backlog = { awaiting: tile('Awaiting review'), overdue: tile('Overdue'), oldest: tile('Oldest waiting') };
+        // Found overdue by the intake's sweep a moment after the review was asked for: shown live.
+        await backlog.overdue.filter({ hasText: /^1$/ }).waitFor();
+        expect(await backlog.awaiting.innerText()).toBe('1');
+        expect(await backlog.oldest.innerText()).toMatch(/^\d+ (ms|s|min \d+ s)$/);
+        expect(await seriousViolations()).toEqual([]);
+        await page.getByRole('link', { name: 'Go to the Review page' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Review' }).waitFor();
+        await page.getByRole('article', { name: title }).waitFor();
+      },
+      { REVIEW_TIMEOUT_MS: '100' },
+    );
+  }, 90_000);
+
   it("given MAX_REVIEW_ROUNDS 2, when a result comes back for review after a rejection, then its card says by Reject that a rejection dead-letters it, as Reject's description; the first round's card says nothing of it", async () => {
     const title = 'Airport taxi for room 22';
     await withCardUnderReview(

@@ -1,3 +1,4 @@
+import { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { QueueStats } from '@app/mission/browser';
 import { api } from '../api';
@@ -38,28 +39,25 @@ export function QueuePage() {
         <>
           <dl class="tiles">
             {(['critical', 'high', 'normal', 'low'] as const).map((level) => (
-              <div class="tile" key={level}>
-                <dt>Ready · {level}</dt>
-                <dd data-testid={`ready-${level}`}>{stats.readyByPriority[level] ?? 0}</dd>
-              </div>
+              <Tile key={level} name={`Ready · ${level}`} testId={`ready-${level}`}>
+                {stats.readyByPriority[level] ?? 0}
+              </Tile>
             ))}
-            <div class="tile">
-              <dt>Leased</dt>
-              <dd>{stats.leased}</dd>
-            </div>
-            <div class="tile">
-              <dt>In flight</dt>
-              <dd>{stats.inFlight}</dd>
-            </div>
-            <div class="tile">
-              <dt>Dead-lettered</dt>
-              <dd>{stats.deadLettered}</dd>
-            </div>
-            <div class="tile">
-              <dt>Oldest ready</dt>
-              <dd>{age(stats.oldestReadyAgeMs)}</dd>
-            </div>
+            <Tile name="Leased">{stats.leased}</Tile>
+            <Tile name="In flight">{stats.inFlight}</Tile>
+            <Tile name="Dead-lettered">{stats.deadLettered}</Tile>
+            <Tile name="Oldest ready">{oldestAge(stats.ready, stats.oldestReadyAgeMs)}</Tile>
           </dl>
+          {/* The review backlog: what a reviewer, who sees this page first, has to do. */}
+          <h2>Review backlog</h2>
+          <dl class="tiles">
+            <Tile name="Awaiting review">{stats.awaitingReview}</Tile>
+            <Tile name="Overdue">{stats.reviewsOverdue}</Tile>
+            <Tile name="Oldest waiting">{oldestAge(stats.awaitingReview, stats.oldestReviewAgeMs)}</Tile>
+          </dl>
+          <p>
+            <a href="#/review">Go to the Review page</a>
+          </p>
           <h2>Throughput</h2>
           <ErrorNote error={throughput.error} />
           {throughput.value && <Chart minutes={throughput.value} />}
@@ -67,6 +65,21 @@ export function QueuePage() {
       )}
     </section>
   );
+}
+
+/** One figure of the page: its name over it. */
+function Tile({ name, testId, children }: { name: string; testId?: string; children: ComponentChildren }) {
+  return (
+    <div class="tile">
+      <dt>{name}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}
+
+/** How long the oldest of `count` missions has waited; "—" when none waits (the API's age is 0 then, which read "0 ms", as if one had just come). */
+function oldestAge(count: number, ageMs: number): string {
+  return count > 0 ? age(ageMs) : '—';
 }
 
 /** Missions enqueued and dequeued per minute over the last half hour, as bars. */
