@@ -702,6 +702,16 @@ describe('intake API (four services, real Redis)', () => {
       for (const id of [viaRest, keyless, named]) expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
       const wanted = await system.api.get('/api/missions?title=Wanted&limit=200').expect(200);
       expect(wanted.body.items).toEqual([]);
+
+      // Its guest erased, its create reads [erased] where the guest's text was: still its own create, a
+      // redelivery. It was refused as made "by another sender, or from another body".
+      await system.api.delete('/api/subjects/guest:g-9').send({ reason: 'erasure request' }).expect(200);
+      await handle({ mission: guestRequest, missionId: named }, '1700000000800-0');
+      await handle({ mission: { ...guestRequest, title: 'Towels, room 12' }, missionId: named }, '1700000000800-1');
+      const afterErasure = (await system.redis.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+'))
+        .map(([, fields]) => streamFields(fields))
+        .filter((fields) => fields.messageId.startsWith('1700000000800-'));
+      expect(afterErasure.map(({ messageId, code }) => ({ messageId, code }))).toEqual([{ messageId: '1700000000800-1', code: RejectionCode.Refused }]);
     });
 
     it('when a rejected command is handled twice (the intake died before its ack), then it is recorded and counted once', async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
-import { MissionPersonalData } from '@app/guest-data';
+import { ERASED_MARKER, MissionPersonalData } from '@app/guest-data';
 import { RejectionCode } from '@app/messages';
 import {
   canonicalJson,
@@ -14,9 +14,11 @@ import {
   missionIdForKey,
   namedIdKey,
   missionTextProblem,
+  personalValues,
   QueueStats,
   resolveSubjects,
   SubmitterScope,
+  withValues,
 } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
@@ -131,14 +133,16 @@ export class MissionIntakeService {
   /**
    * Whether the mission was created by `actor` from this body: its MissionCreated, opened, is the one
    * this create would record (canonicalJson, as a body's fingerprint compares it). A mission made
-   * over REST, or from another body, is not; nor is one whose guest was erased since (its fields
-   * read `[erased]`).
+   * over REST, or from another body, is not. A field of it that reads `[erased]` (its guest erased
+   * since) is compared as erased: the rest of the body still tells the sender's own create.
    */
   private async createdAs(missionId: string, actor: string, input: MissionCreateDto): Promise<boolean> {
     const first = await this.store.firstEvent(missionId);
     if (first?.type !== 'MissionCreated' || first.actor !== actor) return false;
     const [created] = decideCreate(input);
-    return canonicalJson((await this.personal.openEvent(first)).data) === canonicalJson(created.data);
+    const opened = (await this.personal.openEvent(first)).data;
+    const erased = personalValues(input.type, 'input', opened).filter(({ value }) => value === ERASED_MARKER);
+    return canonicalJson(opened) === canonicalJson(withValues(created.data, erased));
   }
 
   async get(missionId: string): Promise<Mission> {
