@@ -1018,7 +1018,6 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     });
   }, 90_000);
 
-  // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
   it('given a review waiting past REVIEW_TIMEOUT_MS, then the Queue page shows it awaiting review, overdue and how long it waited, and links to the Review page', async () => {
     const title = 'Spare key for room 9';
     await withCardUnderReview(
@@ -1073,6 +1072,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   }, 90_000);
 
+  // The last rejection allowed dead-letters the result, which a reviewer cannot see on Dead letters: the console said "rejected." alone.
   it('given the last review round, when a reviewer rejects a result on a later page, then the console says it was dead-lettered and an operator can requeue it, and the emptied page says where the earlier results are', async () => {
     const title = 'Parking for room 17';
     await withCardUnderReview(
