@@ -421,15 +421,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
       } else if (code === SwitchCode.MovedOn) result.skippedMovedOn++;
       else if (code === SwitchCode.Behind) result.skippedBehind++;
     };
-    // The first call loads the script; the rest go out a batch at a time without waiting for each other.
-    if (written.length > 0) {
-      await switchOne(written[0]);
-      onProgress({ phase: SWITCH_PHASE, done: 1, total: written.length });
-    }
-    for (let offset = 1; offset < written.length; offset += writeBatch) {
-      await Promise.all(written.slice(offset, offset + writeBatch).map(switchOne));
-      onProgress({ phase: SWITCH_PHASE, done: Math.min(offset + writeBatch, written.length), total: written.length });
-    }
+    await inBatches(written, writeBatch, switchOne, (done) => onProgress({ phase: SWITCH_PHASE, done, total: written.length }));
   } catch (error) {
     await deleteScratch(redis, keys, runId, written).catch(() => undefined);
     throw error;
@@ -441,11 +433,12 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   // survived), at the version just switched in. A rebuild interrupted before this step leaves whole
   // hashes without them, which the next run finds as Unqueued and mends the same way.
   const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
+  const store = new MissionStore(redis, layout);
   const restoreEffects = async (missionIds: string[]): Promise<number> =>
     missionIds.length === 0
       ? 0
       : (
-          await restoreMissionEffects(redis, new MissionStore(redis, layout), missionIds, {
+          await restoreMissionEffects(redis, store, missionIds, {
             queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
           })
         ).restored;
@@ -456,7 +449,6 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   result.effectsRestored = await restoreEffects([...restoredIds, ...switchedUnfinishedIds]);
   const restoredNow = new Set(switchedUnfinishedIds);
   result.effectsMended = await restoreEffects(unqueued.filter((missionId) => !restoredNow.has(missionId)));
-  const store = new MissionStore(redis, layout);
   const deadLettersMended = await mendPlaces(
     store,
     misfiled,
@@ -721,10 +713,9 @@ async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys, known
  * DeadLetter) into the dead-letter queue at the time its MissionDeadLettered has, with its reason in
  * `dr`, or out of it; a deadline entry (Deadline, StaleOverdue) off the watch and the overdue, then
  * into the watched deadlines at its deadline, or among the overdue, or neither once finished. None
- * touches the ready queue or the leases, so a leased mission is written too, its lease kept. The
- * first call loads the script; the rest go out `batchSize` at a time without waiting for each other
- * (one at a time, 10,000 lost deadline entries took ~3 s), `onProgress` told after each batch.
- * Returns how many were written.
+ * touches the ready queue or the leases, so a leased mission is written too, its lease kept. In
+ * batches (inBatches: one at a time, 10,000 lost deadline entries took ~3 s). Returns how many
+ * were written.
  */
 async function mendPlaces(
   store: MissionStore,
@@ -739,14 +730,22 @@ async function mendPlaces(
     const code = await store.restoreEffects(entry.mission.missionId, entry.state.version, effects);
     if (code === RestoreCode.Restored || code === RestoreCode.Leased) mended++;
   };
-  if (entries.length === 0) return 0;
-  await mendOne(entries[0]);
-  onProgress(1);
-  for (let offset = 1; offset < entries.length; offset += batchSize) {
-    await Promise.all(entries.slice(offset, offset + batchSize).map(mendOne));
-    onProgress(Math.min(offset + batchSize, entries.length));
-  }
+  await inBatches(entries, batchSize, mendOne, onProgress);
   return mended;
+}
+
+/**
+ * Runs `each` for every one of `items`: the first alone, as it loads the script the rest run, then
+ * `batchSize` at a time without waiting for each other; `onDone` told how many are done after each.
+ */
+async function inBatches<T>(items: readonly T[], batchSize: number, each: (item: T) => Promise<void>, onDone: (done: number) => void): Promise<void> {
+  if (items.length === 0) return;
+  await each(items[0]);
+  onDone(1);
+  for (let offset = 1; offset < items.length; offset += batchSize) {
+    await Promise.all(items.slice(offset, offset + batchSize).map(each));
+    onDone(Math.min(offset + batchSize, items.length));
+  }
 }
 
 /**
