@@ -1,4 +1,4 @@
-import { isSafetyIssue, Mission } from '@app/mission';
+import { deadlineMs, isSafetyIssue, Mission } from '@app/mission';
 
 /** What a mission's place in the ready queue depends on. */
 export type QueuedMission = Pick<Mission, 'priorityScore' | 'deadline' | 'payload'>;
@@ -44,8 +44,8 @@ export const SAFETY_TIER_MS = 10_000_000_000_000;
  *   deadline; the bound above holds for the rest while no safety issue is waiting.
  */
 export function queueKey(mission: QueuedMission, enqueuedAt: number, options: QueueOrderOptions): number {
-  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
-  const dueFrom = Number.isFinite(deadline) ? Math.max(deadline, enqueuedAt) - options.deadlineLeadMs : enqueuedAt;
+  const deadline = deadlineMs(mission.deadline);
+  const dueFrom = deadline === undefined ? enqueuedAt : Math.max(deadline, enqueuedAt) - options.deadlineLeadMs;
   const key = Math.min(enqueuedAt, dueFrom) - Math.round(mission.priorityScore * options.headStartMsPerPoint);
   return isSafetyIssue(mission.payload) ? key - SAFETY_TIER_MS : key;
 }

@@ -1,3 +1,4 @@
+import { deadlineMs } from './deadline-ms';
 import { evolve } from './evolve';
 import { hashString } from './hash-string';
 import { isTerminal } from './lifecycle';
@@ -448,8 +449,8 @@ export function decideReviewOverdue(mission: Mission, now: Date, timeoutMs: numb
 export function decideOverdue(mission: Mission, now: Date): Decision {
   if (isTerminal(mission.status)) return skip(`mission is already ${mission.status}`);
   if (mission.overdueAt) return skip(`mission was found overdue at ${mission.overdueAt}`);
-  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
-  if (!Number.isFinite(deadline)) return skip('mission has no deadline');
+  const deadline = deadlineMs(mission.deadline);
+  if (deadline === undefined) return skip('mission has no deadline');
   if (deadline > now.getTime()) return skip(`deadline ${mission.deadline} has not passed`);
   return append({ type: 'MissionOverdue', data: { deadline: mission.deadline ?? '' } });
 }

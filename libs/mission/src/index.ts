@@ -48,3 +48,4 @@ export * from './dead-letter-entry';
 export * from './mission-page';
 export * from './review-inbox-item';
 export * from './queue-stats';
+export * from './deadline-ms';

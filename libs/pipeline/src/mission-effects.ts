@@ -1,7 +1,7 @@
 import { verdictCreditDelta } from '@app/agents';
 import { Effect, IdempotencyClaim } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
-import { finishes, heldAgent, Mission, MissionEvent, MissionEventType, NOT_JUDGED, SERVICE_ACTORS } from '@app/mission';
+import { deadlineMs, finishes, heldAgent, Mission, MissionEvent, MissionEventType, NOT_JUDGED, SERVICE_ACTORS } from '@app/mission';
 
 /** What the effects of one append may depend on besides its events. */
 export interface EffectContext {
@@ -105,8 +105,8 @@ function leftSchedule(previous: Mission | null): Effect[] {
 
 /** A deadline that parses is watched, so that passing it unfinished is noticed (MissionOverdue). */
 function watchDeadline(deadline: string | undefined): Effect[] {
-  const at = deadline === undefined ? Number.NaN : Date.parse(deadline);
-  return Number.isFinite(at) ? [{ kind: 'watch-deadline', deadline: at }] : [];
+  const at = deadlineMs(deadline);
+  return at === undefined ? [] : [{ kind: 'watch-deadline', deadline: at }];
 }
 
 /** Into the ready queue, counted, and the orchestrators told (coalesced). */

@@ -1,6 +1,6 @@
 import { Effect, MissionStore, RestoreCode, RestoredEffect } from '@app/event-store';
 import { MESSAGE_ROUTES } from '@app/messages';
-import { evolve, Mission, MissionEvent, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
+import { deadlineMs, evolve, Mission, MissionEvent, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { DEAD_LETTER_EVENT_TYPES, EffectContext, effectsOf } from './mission-effects';
 
@@ -81,8 +81,8 @@ export interface DeadlinePlace {
 export function deadlinePlaceOf(mission: Mission): DeadlinePlace | undefined {
   if (TERMINAL_STATUSES.includes(mission.status)) return undefined;
   if (mission.overdueAt !== undefined) return { set: 'overdue', at: Date.parse(mission.overdueAt) };
-  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
-  return Number.isFinite(deadline) ? { set: 'watched', at: deadline } : undefined;
+  const deadline = deadlineMs(mission.deadline);
+  return deadline === undefined ? undefined : { set: 'watched', at: deadline };
 }
 
 /** The effect that puts a mission at `place` on the deadline watch, as its events' effects put it there. */
