@@ -50,7 +50,7 @@ function documentCacheControl(document: OpenAPIObject): void {
  * TypeScript interfaces are mirrored by the classes in ./openapi-schemas, the error responses come
  * from ./api-responses.
  */
-export function setUpOpenApi(app: INestApplication): OpenAPIObject {
+export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('BRAIN Mission System — intake API')
     .setDescription(
@@ -91,5 +91,4 @@ export function setUpOpenApi(app: INestApplication): OpenAPIObject {
   // Before the UI's own routes, which would answer these spellings first.
   app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return document;
 }

@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { ERASED_MARKER } from '@app/guest-data';
 import { isKeptInPlain, keptInPlainProblem, Mission, MissionType, PERSONAL_FIELDS, unusableRate, validateOutput } from '@app/mission';
+import { FieldErrorBody } from '../http/request-validation.pipe';
 
 /**
  * Whether the agent's output, opened, reads erased: its guest's key is destroyed and the erasure,
@@ -18,12 +19,6 @@ function kindOf(value: unknown): string {
   return 'something else';
 }
 
-/** One refused field of an edit, as a 400's details name it. */
-interface FieldProblems {
-  field: string;
-  problems: string[];
-}
-
 /**
  * The texts of an edit that are kept in plain and hold an `@` in any form (isKeptInPlain), each
  * named by its path in the body (`output.steps[0]`): every string, and every string in a list, of
@@ -31,9 +26,9 @@ interface FieldProblems {
  * with as typed, in plain, outside every subject's key. A guest's e-mail address there would
  * outlive their erasure and be shown to reader keys, as in a reviewer's note.
  */
-function notKeptInPlain(type: MissionType, original: Record<string, unknown>, output: Record<string, unknown>): FieldProblems[] {
+function notKeptInPlain(type: MissionType, original: Record<string, unknown>, output: Record<string, unknown>): FieldErrorBody[] {
   const personal: readonly string[] = PERSONAL_FIELDS[type].output;
-  const refused: FieldProblems[] = [];
+  const refused: FieldErrorBody[] = [];
   for (const [key, value] of Object.entries(output)) {
     // A field the agent's output lacks is refused by its shape already, and is named once there.
     if (personal.includes(key) || !Object.hasOwn(original, key)) continue;
