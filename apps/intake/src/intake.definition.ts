@@ -9,4 +9,6 @@ export const intakeService: ServiceDefinition = {
   module: (env) => IntakeModule.register(env),
   configureHttp,
   poisonFields: submissionPoisonFields,
+  // What the REST API reads of a body at most, for the same commands sent over the stream.
+  outsideDataLimit: (env) => ({ bytes: env.BODY_LIMIT_BYTES, setting: 'BODY_LIMIT_BYTES' }),
 };

@@ -7,7 +7,7 @@ import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/con
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { asRedisUnavailable, checkEvictionPolicy, createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisConnection, RedisTarget, waitForRedis } from '@app/redis';
-import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
+import { DataLimit, RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { closeServiceApps } from './close-service-apps';
 import { ConsumerHealth } from './consumer-health';
@@ -40,12 +40,17 @@ export interface ServiceDefinition {
   configureHttp?: (app: INestApplication, env: Environment) => void;
   /** What the poison stream keeps of a failed message (RedisStreamsServerOptions.poisonFields). */
   poisonFields?: (fields: string[]) => string[];
+  /**
+   * The most a command sent from outside may hold (RedisStreamsServerOptions.maxOutsideDataBytes):
+   * the intake's, whose stream takes missions as its REST API does. The other services take no such command.
+   */
+  outsideDataLimit?: (env: Environment) => DataLimit;
 }
 
 export function streamsServer(
   env: Environment,
   service: ServiceName,
-  observers: { tracer?: ServiceTracer; events?: StreamEvents; poisonFields?: (fields: string[]) => string[] } = {},
+  observers: { tracer?: ServiceTracer; events?: StreamEvents; poisonFields?: (fields: string[]) => string[]; maxOutsideDataBytes?: DataLimit } = {},
 ): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
@@ -65,8 +70,6 @@ export function streamsServer(
     maxDeliveries: env.STREAM_MAX_DELIVERIES,
     keepAcked: env.STREAM_KEEP_ACKED === 'true',
     poisonMaxLen: env.FAILED_STREAM_MAX_LEN,
-    // What the REST API reads of a body at most, for the same commands sent over the stream.
-    maxOutsideDataBytes: { bytes: env.BODY_LIMIT_BYTES, setting: 'BODY_LIMIT_BYTES' },
     ...observers,
   });
 }
@@ -133,6 +136,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
       tracer: app.get(ServiceTracer),
       events: app.get(StreamMetrics),
       poisonFields: definition.poisonFields,
+      maxOutsideDataBytes: definition.outsideDataLimit?.(env),
     });
     app.get(ConsumerHealth).track(server);
     // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
