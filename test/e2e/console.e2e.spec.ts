@@ -135,8 +135,11 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       .locator('.tile')
       .filter({ has: page.getByRole('term').getByText(name, { exact: true }) })
       .getByRole('definition');
+  /** Opens the page `link` by the navigation, signed in as the operator first when no test before signed in (one run alone with `-t`). */
   const open = async (link: string, heading: string) => {
-    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
+    const navigation = page.getByRole('navigation', { name: 'Pages' });
+    if (!(await navigation.isVisible())) await signInAt('');
+    await navigation.getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
   /**
