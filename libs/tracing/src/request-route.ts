@@ -71,8 +71,13 @@ function pathMatches(match: (path: string) => unknown, path: string): boolean {
   }
 }
 
-/** The methods, in an Allow header's order, that a static middleware's files take (markStaticRoute). */
-const STATIC_METHODS = ['GET', 'HEAD'];
+/** The methods, in an Allow header's order, that read and change nothing: those a static middleware's files take (markStaticRoute). */
+const READ_METHODS = ['GET', 'HEAD'];
+
+/** Whether `method` (as Node gives it, upper case) only reads: GET, or HEAD, which Express answers as GET without the body. */
+export function isReadMethod(method: string | undefined): boolean {
+  return READ_METHODS.includes(method ?? '');
+}
 
 /** The order in which an Allow header lists methods: the common ones first, then the rest as Node knows them. */
 const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
@@ -95,7 +100,7 @@ function routePatternOf(layers: readonly RouterLayer[], method: string, path: st
 export function requestRoute(incoming: IncomingMessage): string | undefined {
   const request = incoming as ExpressRequest;
   // Under any other method the files are not served: a path and method no route takes, as a 405 is.
-  if (request[STATIC_MOUNT] !== undefined && STATIC_METHODS.includes(request.method ?? '')) return request[STATIC_MOUNT];
+  if (request[STATIC_MOUNT] !== undefined && isReadMethod(request.method)) return request[STATIC_MOUNT];
   const { route, baseUrl = '' } = request;
   if (route && isApiRoute(route)) return `${baseUrl}${route.path}`;
   const stack = request.app?.router?.stack;
@@ -121,7 +126,7 @@ export function requestRoute(incoming: IncomingMessage): string | undefined {
 export function methodsTakenAt(incoming: IncomingMessage): string[] {
   const request = incoming as ExpressRequest;
   const { path } = request;
-  const taken = new Set<string>(request[STATIC_MOUNT] !== undefined ? STATIC_METHODS : []);
+  const taken = new Set<string>(request[STATIC_MOUNT] !== undefined ? READ_METHODS : []);
   if (path !== undefined) {
     for (const { route, matchers } of request.app?.router?.stack ?? []) {
       if (!route || !isApiRoute(route) || !matchers.some((match) => pathMatches(match, path))) continue;

@@ -2,6 +2,7 @@ import { IncomingMessage } from 'node:http';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Response } from 'express';
+import { isReadMethod } from '@app/tracing';
 import { ApiClient, AuthenticatedRequest } from './api-client';
 import { Role, roleAllows } from './api-key';
 import { ApiKeyStore } from './api-key-store';
@@ -15,8 +16,7 @@ const EMPTY_BEARER = /^Bearer$/i;
 
 /** Reading is the only thing a reader may do, so only reads default to it; all else is an operator's. */
 export function defaultRole(method: string): Role {
-  const upper = method.toUpperCase();
-  return upper === 'GET' || upper === 'HEAD' ? 'reader' : 'operator';
+  return isReadMethod(method.toUpperCase()) ? 'reader' : 'operator';
 }
 
 /**

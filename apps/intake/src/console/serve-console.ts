@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { NextFunction, Request, Response, static as serveStatic } from 'express';
-import { markStaticRoute } from '@app/tracing';
+import { isReadMethod, markStaticRoute } from '@app/tracing';
 
 export const CONSOLE_PATH = '/console';
 
@@ -21,7 +21,7 @@ export function serveConsole(app: INestApplication, dir: string): void {
   app.use(CONSOLE_PATH, (request: Request, response: Response, next: NextFunction) => {
     markStaticRoute(request, CONSOLE_PATH);
     // Its files take GET and HEAD: another method is the 405 the error filter gives (Allow: GET, HEAD).
-    if (request.method !== 'GET' && request.method !== 'HEAD') return next();
+    if (!isReadMethod(request.method)) return next();
     if (existsSync(join(dir, 'index.html'))) return files(request, response, next);
     response.status(404).type('text/plain').send('The console is not built: run `npm run build`.\n');
   });

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, ResponseObject, SwaggerModule } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
-import { markStaticRoute } from '@app/tracing';
+import { isReadMethod, markStaticRoute } from '@app/tracing';
 import { API_CACHE_CONTROL } from './security-headers';
 
 /** Other spellings of the Swagger UI page; they redirect to DOCS_PATH. */
@@ -15,7 +15,7 @@ const DOCS_PATH = '/docs';
  */
 function redirectDocsAliases(request: Request, response: Response, next: NextFunction): void {
   // Under another method than these the page is not there to redirect to: the 405 the error filter gives.
-  if (!DOCS_ALIASES.has(request.path.toLowerCase()) || (request.method !== 'GET' && request.method !== 'HEAD')) return next();
+  if (!DOCS_ALIASES.has(request.path.toLowerCase()) || !isReadMethod(request.method)) return next();
   const query = request.originalUrl.indexOf('?');
   response.redirect(301, `${DOCS_PATH}${query >= 0 ? request.originalUrl.slice(query) : ''}`);
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Request } from 'express';
+import { isReadMethod } from '@app/tracing';
 import { ApiClient } from '../auth/api-client';
 import { ApiKeyStore } from '../auth/api-key-store';
 import { OtherAuthentication } from '../auth/api-key.middleware';
@@ -77,7 +78,7 @@ export function streamTokenAuthentication(tokens: StreamTokens): (request: Reque
   return (request) => {
     const token: unknown = (request.query as Record<string, unknown> | undefined)?.token;
     // HEAD too: the route answers it as a GET without the body.
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/'))) return undefined;
+    if (!isReadMethod(request.method) || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/'))) return undefined;
     if (Array.isArray(token)) return { refusal: invalid([{ field: 'token', problems: [givenMoreThanOnce('token')] }]) };
     if (typeof token !== 'string') return undefined;
     const client = tokens.verify(token);
