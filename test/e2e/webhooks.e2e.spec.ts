@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { waitFor, WebhookReceiver } from '@app/testing';
-import { MISSION_FINISHED, WebhookKeys, WebhookOutbox } from '@app/webhooks';
+import { MAX_WEBHOOK_SECRETS, MISSION_FINISHED, WebhookKeys, WebhookOutbox } from '@app/webhooks';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -153,6 +153,7 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     const [subscription] = (await api().get('/api/webhooks').expect(200)).body;
     const rotated = await api().post(`/api/webhooks/${subscription.id}/rotate-secret`).expect(200);
     expect(rotated.body).toMatchObject({ version: 2, secret: expect.stringMatching(/^whsec_/), previousSecretUntil: expect.any(String) });
+    expect(rotated.body.previousSecretsUntil).toEqual([rotated.body.previousSecretUntil]);
     receiver.secrets = [rotated.body.secret, ...receiver.secrets];
     expect(await system.redis.hget(new WebhookKeys(system.keys).secrets, subscription.id)).not.toContain('whsec_');
 
@@ -171,6 +172,26 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
 
     expect((await api().delete(`/api/webhooks/${subscription.id}`).expect(200)).body).toMatchObject({ id: subscription.id, version: 2 });
     await api().get(`/api/webhooks/${subscription.id}`).expect(404);
+  });
+
+  it('when an operator rotates again within the overlap, then each answer lists every previous secret still signing, and one past the most kept is a 409 naming when the first overlap ends', async () => {
+    const created = await api()
+      .post('/api/webhooks')
+      .send({ url: receiver.url, eventTypes: [MISSION_FINISHED] })
+      .expect(201);
+    const answers: { previousSecretUntil: string; previousSecretsUntil: string[] }[] = [];
+    for (let i = 1; i < MAX_WEBHOOK_SECRETS; i++) {
+      const { body } = await api().post(`/api/webhooks/${created.body.id}/rotate-secret`).expect(200);
+      answers.unshift(body);
+      expect(body.previousSecretsUntil).toEqual(answers.map((answer) => answer.previousSecretUntil));
+    }
+
+    const refused = await api().post(`/api/webhooks/${created.body.id}/rotate-secret`).expect(409);
+    expect(refused.body.message).toContain(`has ${MAX_WEBHOOK_SECRETS} secrets signing, the most kept`);
+    expect(refused.body.message).toContain(`the first one ends at ${answers[answers.length - 1].previousSecretUntil}`);
+    const kept = await api().get(`/api/webhooks/${created.body.id}`).expect(200);
+    expect(kept.body).toMatchObject({ version: MAX_WEBHOOK_SECRETS, previousSecretsUntil: answers[0].previousSecretsUntil });
+    await api().delete(`/api/webhooks/${created.body.id}`).expect(200);
   });
 
   it('when the cleanup after a delete is cut short, then the delete stands (a 503: Redis was lost), and the same DELETE again is a 404 that finishes it', async () => {

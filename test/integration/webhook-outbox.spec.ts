@@ -24,8 +24,10 @@ import {
 import {
   DeliveryCursorMismatchError,
   deliveryCursorBinding,
+  MAX_WEBHOOK_SECRETS,
   MISSION_FINISHED,
   TargetUrlPolicy,
+  TooManyWebhookSecretsError,
   WebhookDispatcher,
   WebhookDispatcherOptions,
   WebhookKeys,
@@ -892,6 +894,76 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       expect(webhook.verifiedBy).toEqual([rotated.secret, old]);
     }
     expect(rotated.subscription.previousSecretUntil).toEqual(expect.any(String));
+  });
+
+  /** A subscription's secrets as a process whose clock reads `clock.now` rotates and signs with them. */
+  const atClock = (clock: { now: number }) => new WebhookSubscriptions(redis, webhookKeys, RING, () => clock.now);
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('given two rotations within the overlap, then deliveries carry a signature each of S0, S1 and S2 verifies, each until the time its rotation promised', async () => {
+    const start = SUBSCRIBED_AT();
+    const clock = { now: start };
+    const rotating = atClock(clock);
+    const { subscription, secret: s0 } = await rotating.create({ url: receiver.url, eventTypes: [MISSION_FINISHED], description: 'test' }, 'test-operator');
+    const first = await rotating.rotateSecret(subscription.id, 60_000, 'test-operator');
+    clock.now += 10;
+    // Repeated, as by an operator whose first answer was lost: S0 was promised until the first answer's previousSecretUntil.
+    const second = await rotating.rotateSecret(subscription.id, 60_000, 'test-operator');
+    expect(first.subscription).toMatchObject({ previousSecretUntil: iso(start + 60_000), previousSecretsUntil: [iso(start + 60_000)] });
+    expect(second.subscription).toMatchObject({
+      previousSecretUntil: iso(start + 60_010),
+      previousSecretsUntil: [iso(start + 60_010), iso(start + 60_000)],
+    });
+    receiver.secrets = [s0, first.secret, second.secret];
+    await runner().catchUp();
+    dispatcher({}, rotating).start();
+
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 20_000, what: 'the deliveries' });
+    for (const webhook of receiver.received) {
+      expect(webhook.signature.split(' ')).toHaveLength(3);
+      expect(webhook.verifiedBy).toEqual([s0, first.secret, second.secret]);
+    }
+    clock.now = start + 60_000;
+    expect(await rotating.secretsInForce(subscription.id)).toEqual([second.secret, first.secret]);
+    clock.now = start + 60_010;
+    expect(await rotating.secretsInForce(subscription.id)).toEqual([second.secret]);
+  });
+
+  it(`given ${MAX_WEBHOOK_SECRETS} secrets signing, then a rotation is refused naming when the first overlap ends, and fits once it has`, async () => {
+    const start = SUBSCRIBED_AT();
+    const clock = { now: start };
+    const rotating = atClock(clock);
+    const { subscription, secret: s0 } = await rotating.create({ url: receiver.url, eventTypes: [MISSION_FINISHED], description: 'test' }, 'test-operator');
+    const rotated: string[] = [];
+    for (let i = 1; i < MAX_WEBHOOK_SECRETS; i++) {
+      rotated.unshift((await rotating.rotateSecret(subscription.id, 60_000, 'test-operator')).secret);
+      clock.now += 1_000;
+    }
+    const stored = await redis.hget(webhookKeys.secrets, subscription.id);
+
+    const refused = rotating.rotateSecret(subscription.id, 60_000, 'test-operator');
+    await expect(refused).rejects.toThrow(TooManyWebhookSecretsError);
+    await expect(refused).rejects.toThrow(`has ${MAX_WEBHOOK_SECRETS} secrets signing, the most kept`);
+    await expect(refused).rejects.toThrow(`the first one ends at ${iso(start + 60_000)}`);
+    expect(await redis.hget(webhookKeys.secrets, subscription.id)).toBe(stored);
+    expect((await rotating.require(subscription.id)).version).toBe(MAX_WEBHOOK_SECRETS);
+    expect(await rotating.secretsInForce(subscription.id)).toEqual([...rotated, s0]);
+
+    clock.now = start + 60_000;
+    const next = await rotating.rotateSecret(subscription.id, 60_000, 'test-operator');
+    expect(await rotating.secretsInForce(subscription.id)).toEqual([next.secret, ...rotated]);
+  });
+
+  it('given a record and secrets written before previous secrets were listed, then they read as they were and a rotation keeps the previous one', async () => {
+    const { subscription, secret: s0 } = await subscribe([MISSION_FINISHED]);
+    const first = await subscriptions.rotateSecret(subscription.id, 3_600_000, 'test-operator');
+    const { previousSecretsUntil, ...asWrittenBefore } = first.subscription;
+    await redis.hset(webhookKeys.subscriptions, subscription.id, JSON.stringify(asWrittenBefore));
+
+    expect(await subscriptions.get(subscription.id)).toEqual({ ...asWrittenBefore, previousSecretsUntil });
+    expect((await subscriptions.list()).map((record) => record.previousSecretsUntil)).toEqual([[first.subscription.previousSecretUntil]]);
+    const second = await subscriptions.rotateSecret(subscription.id, 3_600_000, 'test-operator');
+    expect(await subscriptions.secretsInForce(subscription.id)).toEqual([second.secret, first.secret, s0]);
   });
 
   it('given a URL the policy does not allow at send time, then the delivery is dead with the reason, nothing is sent and no attempt is counted', async () => {

@@ -4,6 +4,7 @@ export * from './target-url-policy';
 export * from './webhook-sender';
 export * from './webhook-subscription';
 export * from './webhook-subscriptions';
+export * from './too-many-webhook-secrets-error';
 export * from './webhook-keys';
 export * from './webhook-outbox';
 export * from './webhook-outbox.projection';

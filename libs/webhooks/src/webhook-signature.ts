@@ -19,7 +19,7 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
-/** The `webhook-signature` header: one signature per secret in force, separated by spaces (two during a rotation). */
+/** The `webhook-signature` header: one signature per secret in force, separated by spaces (more than one during a rotation's overlap). */
 export function webhookSignatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
   return secrets.map((secret) => signWebhook(secret, id, timestampSeconds, body)).join(' ');
 }

@@ -13,6 +13,12 @@ export interface WebhookSubscription {
   disabledReason: string | null;
   /** Until when the secret before the last rotation still signs (ISO time); null when only one secret is in force. */
   previousSecretUntil: string | null;
+  /**
+   * Until when each previous secret still signs beside the current one, as the last rotation left
+   * them (ISO times, that rotation's first): the one it replaced and any earlier one whose overlap
+   * had not ended. A time past has ended.
+   */
+  previousSecretsUntil: string[];
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -20,17 +26,24 @@ export interface WebhookSubscription {
 
 export type WebhookEvent =
   | { type: 'WebhookSubscribed'; subscriptionId: string; at: string; actor: string; data: { url: string; eventTypes: string[]; description: string } }
-  | { type: 'WebhookSecretRotated'; subscriptionId: string; at: string; actor: string; data: { previousSecretUntil: string } }
+  | { type: 'WebhookSecretRotated'; subscriptionId: string; at: string; actor: string; data: { previousSecretUntil: string; previousSecretsUntil: string[] } }
   | { type: 'WebhookDisabled'; subscriptionId: string; at: string; actor: string; data: { reason: string } }
   | { type: 'WebhookEnabled'; subscriptionId: string; at: string; actor: string; data: Record<string, never> }
   | { type: 'WebhookDeleted'; subscriptionId: string; at: string; actor: string; data: Record<string, never> };
 
 /**
  * A signing secret in force as stored: sealed under the master key (`sealed`, `mk`), or in plain
- * (`secret`) when written before secrets were sealed; `until` (ms) only for the previous secret
- * during a rotation.
+ * (`secret`) when written before secrets were sealed; `until` (ms) for each previous secret, the
+ * time its rotation promised it would sign until, null for the current one.
  */
 export type StoredSecret = ({ sealed: string; mk: string } | { secret: string }) & { until: number | null };
+
+/** A subscription record as stored; one written before `previousSecretsUntil` gets it from `previousSecretUntil`, all it kept. */
+export function parseWebhookSubscription(json: string): WebhookSubscription {
+  const record = JSON.parse(json) as Omit<WebhookSubscription, 'previousSecretsUntil'> & Partial<Pick<WebhookSubscription, 'previousSecretsUntil'>>;
+  const previousSecretsUntil = record.previousSecretsUntil ?? (record.previousSecretUntil === null ? [] : [record.previousSecretUntil]);
+  return { ...record, previousSecretsUntil };
+}
 
 /** Folds one event into the subscription; null once deleted. */
 export function evolveWebhook(record: WebhookSubscription | null, event: WebhookEvent): WebhookSubscription | null {
@@ -41,6 +54,7 @@ export function evolveWebhook(record: WebhookSubscription | null, event: Webhook
       status: 'active',
       disabledReason: null,
       previousSecretUntil: null,
+      previousSecretsUntil: [],
       version: 1,
       createdAt: event.at,
       updatedAt: event.at,
@@ -50,7 +64,7 @@ export function evolveWebhook(record: WebhookSubscription | null, event: Webhook
   const next = { ...record, version: record.version + 1, updatedAt: event.at };
   switch (event.type) {
     case 'WebhookSecretRotated':
-      return { ...next, previousSecretUntil: event.data.previousSecretUntil };
+      return { ...next, previousSecretUntil: event.data.previousSecretUntil, previousSecretsUntil: event.data.previousSecretsUntil };
     case 'WebhookDisabled':
       return { ...next, status: 'disabled', disabledReason: event.data.reason };
     case 'WebhookEnabled':

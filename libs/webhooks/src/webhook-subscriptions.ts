@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MasterKeyRing, replaceIfUnchanged, RewrapResult, unwrappedOrSkipped } from '@app/guest-data';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { TooManyWebhookSecretsError } from './too-many-webhook-secrets-error';
 import { WebhookKeys } from './webhook-keys';
 import { newWebhookSecret } from './webhook-signature';
-import { evolveWebhook, StoredSecret, WebhookEvent, WebhookSubscription } from './webhook-subscription';
+import { evolveWebhook, parseWebhookSubscription, StoredSecret, WebhookEvent, WebhookSubscription } from './webhook-subscription';
 
 /** Result codes of append-webhook-event-5.lua. */
 enum WebhookAppendCode {
@@ -38,6 +39,14 @@ export class WebhookVersionConflictError extends Error {
 /** What a signing secret is sealed as (with the subscription id as its owner): its ciphertext names neither. */
 const SECRET_PURPOSE = 'webhook signing secret';
 
+/**
+ * The most secrets that sign a subscription's deliveries at once: the current one and three
+ * previous ones, each until its overlap ends. Enough for a rotation repeated because its answer was
+ * lost, or two operators rotating at once; a rotation past it is refused rather than dropping a
+ * previous secret before the time it was promised, and the `webhook-signature` header stays short.
+ */
+export const MAX_WEBHOOK_SECRETS = 4;
+
 /** `wh_` and 24 hex digits. */
 export const WEBHOOK_ID_PATTERN = '^wh_[0-9a-f]{24}$';
 
@@ -65,23 +74,35 @@ export class WebhookSubscriptions {
 
   /**
    * A new secret signs from now on; the one before it keeps signing beside it for `overlapMs`, so
-   * a receiver can switch over without refusing a delivery. Returns the new secret (shown once).
+   * a receiver can switch over without refusing a delivery, and so does every earlier one until the
+   * time its own rotation promised (a rotation repeated, say after its answer was lost, drops none).
+   * Refused with a TooManyWebhookSecretsError when that would make more than MAX_WEBHOOK_SECRETS
+   * sign. Returns the new secret (shown once).
    */
   async rotateSecret(id: string, overlapMs: number, actor: string): Promise<CreatedWebhook> {
     const record = await this.require(id);
     // Kept as stored (not opened: a rotation works whatever master keys this process has), sealed if in plain.
-    const [current] = this.inForce(await this.storedSecrets(id));
+    const inForce = this.inForce(await this.storedSecrets(id)).map((stored) => this.sealedAsStored(id, stored));
+    const [current, ...earlier] = inForce;
     const until = this.clock() + overlapMs;
+    // Earlier ones keep their own time (only the current one is stored without one).
+    const previous = [...(current && overlapMs > 0 ? [current] : []), ...earlier].map((stored) => ({ ...stored, until: stored.until ?? until }));
+    if (previous.length + 1 > MAX_WEBHOOK_SECRETS) {
+      const firstEnds = Math.min(...previous.map((stored) => stored.until));
+      throw new TooManyWebhookSecretsError(id, inForce.length, new Date(firstEnds).toISOString());
+    }
     const secret = newWebhookSecret();
     const event: WebhookEvent = {
       type: 'WebhookSecretRotated',
       subscriptionId: id,
       at: this.now(),
       actor,
-      data: { previousSecretUntil: new Date(until).toISOString() },
+      data: {
+        previousSecretUntil: new Date(until).toISOString(),
+        previousSecretsUntil: previous.map((stored) => new Date(stored.until).toISOString()),
+      },
     };
-    const previous = current && 'secret' in current ? this.seal(id, current.secret) : current;
-    const secrets: StoredSecret[] = [{ ...this.seal(id, secret), until: null }, ...(previous && overlapMs > 0 ? [{ ...previous, until }] : [])];
+    const secrets: StoredSecret[] = [{ ...this.seal(id, secret), until: null }, ...previous];
     return { subscription: await this.append(record, event, secrets), secret };
   }
 
@@ -121,7 +142,7 @@ export class WebhookSubscriptions {
 
   async get(id: string): Promise<WebhookSubscription | null> {
     const json = await this.redis.hget(this.keys.subscriptions, id);
-    return json ? (JSON.parse(json) as WebhookSubscription) : null;
+    return json ? parseWebhookSubscription(json) : null;
   }
 
   /** Whether there is any subscription: one HLEN, nothing parsed. */
@@ -130,7 +151,7 @@ export class WebhookSubscriptions {
   }
 
   async list(): Promise<WebhookSubscription[]> {
-    const all = Object.values(await this.redis.hgetall(this.keys.subscriptions)).map((json) => JSON.parse(json) as WebhookSubscription);
+    const all = Object.values(await this.redis.hgetall(this.keys.subscriptions)).map(parseWebhookSubscription);
     return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -189,6 +210,11 @@ export class WebhookSubscriptions {
   private inForce(stored: StoredSecret[]): StoredSecret[] {
     const now = this.clock();
     return stored.filter(({ until }) => until === null || until > now);
+  }
+
+  /** A stored secret as it is when sealed already, else sealed under the current master key (its `until` kept). */
+  private sealedAsStored(id: string, stored: StoredSecret): StoredSecret {
+    return 'secret' in stored ? { ...this.seal(id, stored.secret), until: stored.until } : stored;
   }
 
   /** `secret` sealed under the current master key, bound to the subscription. */

@@ -31,9 +31,19 @@ export class WebhookSubscriptionView implements WebhookSubscription {
     type: String,
     nullable: true,
     format: 'date-time',
-    description: 'Until when the secret before the last rotation still signs beside the new one.',
+    description: 'Until when the secret the last rotation replaced still signs beside the new one (`previousSecretsUntil` lists every previous one).',
   })
   previousSecretUntil: string | null;
+  @ApiProperty({
+    type: [String],
+    format: 'date-time',
+    description:
+      "Until when each previous secret still signs beside the current one, as the last rotation left them (that rotation's first): " +
+      'the secret it replaced and every earlier one whose overlap had not ended, each until the time its own rotation gave it. ' +
+      'Empty before a rotation; a time past has ended.',
+    example: ['2026-03-02T09:15:00.000Z', '2026-03-02T09:14:58.120Z'],
+  })
+  previousSecretsUntil: string[];
   @ApiProperty({ description: 'Version of the subscription record (one per event)', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -19,7 +19,9 @@ import {
   DeliveryNotFoundError,
   DeliveryPage,
   DeliveryPendingError,
+  MAX_WEBHOOK_SECRETS,
   TargetUrlPolicy,
+  TooManyWebhookSecretsError,
   WEBHOOK_SETTINGS,
   WebhookDelivery,
   WebhookNotFoundError,
@@ -140,11 +142,17 @@ export class WebhooksController {
     summary: "Rotate a subscription's signing secret",
     description:
       'Needs role **operator**. Appends a WebhookSecretRotated event. The new secret signs from now on; the previous one keeps signing beside it ' +
-      'for WEBHOOK_SECRET_OVERLAP_SECONDS (two signatures in `webhook-signature`), so the receiver can switch without refusing a delivery. ' +
+      'for WEBHOOK_SECRET_OVERLAP_SECONDS (one signature per secret in `webhook-signature`), so the receiver can switch without refusing a delivery, ' +
+      'and an earlier one whose overlap has not ended (a rotation repeated) keeps signing until its own time: `previousSecretsUntil` lists them. ' +
+      `At most ${MAX_WEBHOOK_SECRETS} secrets sign at once; a rotation past that is a 409 naming when the first overlap ends. ` +
       'The answer holds the new secret; it is shown only here.',
   })
   @ApiOkResponse({ type: CreatedWebhookView, description: 'The subscription and its new secret.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
+  @ApiErrorResponses({
+    ...CHANGE_ERRORS,
+    conflict: `The subscription changed at the same time, or ${MAX_WEBHOOK_SECRETS} secrets sign already (rotate again once the first overlap ends).`,
+    noBody: true,
+  })
   async rotateSecret(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<CreatedWebhookBody> {
     const { subscription, secret } = await this.guard(() => this.subscriptions.rotateSecret(id, this.settings.secretOverlapMs, caller));
     return { ...subscription, secret };
@@ -221,7 +229,8 @@ export class WebhooksController {
       return await change();
     } catch (error) {
       if (error instanceof WebhookNotFoundError || error instanceof DeliveryNotFoundError) throw new NotFoundException(error.message);
-      if (error instanceof WebhookVersionConflictError || error instanceof DeliveryPendingError) throw new ConflictException(error.message);
+      if (error instanceof WebhookVersionConflictError || error instanceof DeliveryPendingError || error instanceof TooManyWebhookSecretsError)
+        throw new ConflictException(error.message);
       if (error instanceof DeliveryCursorMismatchError) throw new BadRequestException(error.message);
       throw error;
     }
