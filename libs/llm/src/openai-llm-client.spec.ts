@@ -296,6 +296,23 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(240);
     });
 
+    it.each([500, 502, 504] as const)('given a %s with Retry-After: 1, when completed, then the retry waits at least a second and succeeds', async (status) => {
+      // Honoured on a 503 only: a 502 with Retry-After: 3 was retried after 487 ms, though the docs say every 5xx's is.
+      server.enqueue({ status, retryAfterSeconds: 1 }, { status: 200, content: GUEST_REPLY });
+
+      const response = await client({ retryMaxDelayMs: 5000 }).complete(request());
+
+      expect(response.attempts).toBe(2);
+      const [first, second] = server.requests;
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(990);
+    });
+
+    it("given a 502 every time with Retry-After, when retries run out, then the error carries the provider's wait for the next attempt", async () => {
+      server.enqueue({ status: 502, retryAfterSeconds: 300 }, { status: 502, retryAfterSeconds: 300 });
+      const error = await rejectionOf(client({ maxRetries: 1 }).complete(request()), LlmError);
+      expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true, retryAfterMs: 300_000 });
+    });
+
     it('given a Retry-After beyond retryMaxDelayMs, when completed, then the wait is capped', async () => {
       server.enqueue({ status: 503, retryAfterSeconds: 30 }, { status: 200, content: GUEST_REPLY });
       await client({ retryMaxDelayMs: 150 }).complete(request());

@@ -356,8 +356,9 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
     if (status === 429) return { kind: 'rate_limited', status, retryAfterMs: parseRetryAfterMs(error.headers) };
-    // 408: the server (or a gateway before it) gave up waiting, a timeout like any other.
-    if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
+    // 408: the server (or a gateway before it) gave up waiting, a timeout like any other. Its Retry-After is
+    // honoured whatever the status: a 502 or 504 from a gateway before an overloaded model sends one too.
+    if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: parseRetryAfterMs(error.headers) };
     if (status >= 300 && status < 400) return { kind: 'redirected', status, to: redirectTarget(error.headers?.get('location')) };
     return { kind: 'rejected', status };
   }
