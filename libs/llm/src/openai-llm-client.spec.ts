@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
 import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { parsePriceTable } from '@app/config';
 import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
 import { FakeChatCompletionsServer, rejectionOf, ScriptedReply } from '@app/testing';
@@ -8,7 +9,7 @@ import { createLlmClient } from './create-llm-client';
 import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { MockLlmClient } from './mock-llm-client';
-import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfterMs, strictJsonSchema } from './openai-llm-client';
+import { backoffDelayMs, MAX_REPLY_BYTES, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfterMs, strictJsonSchema } from './openai-llm-client';
 import { costOf, DEFAULT_PRICE_TABLE } from './price-table';
 import { buildLlmRequest } from './prompt-builder';
 
@@ -474,6 +475,93 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(error.message).toMatch(message);
       expect(error.message).not.toMatch(/cannot reach|could not be read/);
       expect(answered).toBe(3);
+    });
+
+    describe('replies larger than MAX_REPLY_BYTES', () => {
+      const TOTAL = 64 * 1024 * 1024;
+      const tooLarge = new RegExp(`^127\\.0\\.0\\.1:\\d+ answered( after 2 attempts)?, but its reply is larger than ${MAX_REPLY_BYTES} bytes$`);
+      /** What the server wrote of one reply, and a promise of its connection's end. */
+      type Sent = { written: number; finished: boolean; closed: Promise<void> };
+      let sent: Sent[] = [];
+      const record = (res: ServerResponse): Sent => {
+        const entry: Sent = { written: 0, finished: false, closed: new Promise((resolve) => res.once('close', () => resolve())) };
+        sent.push(entry);
+        return entry;
+      };
+      /** Writes a completion whose content is `TOTAL` bytes, as fast as the client takes them, stopping when it goes away. */
+      const stream = (res: ServerResponse, entry: Sent): void => {
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        const pump = (): void => {
+          while (entry.written < TOTAL && !res.destroyed) {
+            entry.written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          if (res.destroyed) return;
+          entry.finished = true;
+          res.end('"}}]}');
+        };
+        res.write('{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"');
+        pump();
+      };
+      beforeEach(() => {
+        sent = [];
+      });
+
+      it('given a 200 whose body streams past it, then the read stops there, the connection is closed, and it is retried as a broken reply', async () => {
+        // Read whole: a 100 MB reply grew the executor by 425 MB, and 10 missions with 450 MB replies to 6.3 GB.
+        answer = (res) => {
+          const entry = record(res);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          stream(res, entry);
+        };
+
+        const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 1 }).complete(request()), LlmError);
+
+        expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true });
+        expect(error.message).toMatch(tooLarge);
+        expect(answered).toBe(2);
+        await Promise.all(sent.map((entry) => entry.closed));
+        // The client hung up: the server could not write the whole body, so it was never held in memory.
+        expect(sent.map((entry) => entry.finished)).toEqual([false, false]);
+        for (const entry of sent) expect(entry.written).toBeLessThan(TOTAL);
+      });
+
+      it('given a 200 whose Content-Length is above it, then it is refused before its body is read', async () => {
+        answer = (res) => {
+          record(res);
+          // Headers and a first piece only: a client that waited for the rest would hang until its timeout.
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(MAX_REPLY_BYTES + 1) });
+          res.write('{"id":"chatcmpl-1"');
+        };
+
+        const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 0 }).complete(request()), LlmError);
+
+        expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true });
+        expect(error.message).toMatch(tooLarge);
+        await Promise.all(sent.map((entry) => entry.closed));
+      });
+
+      it('given a gzip reply, then a chat completion is taken, and one that unpacks past the limit is refused', async () => {
+        const completion = JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 1,
+          model: 'gpt-4o-mini',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: GUEST_REPLY } }],
+        });
+        // 64 MB of one letter packs into some 64 kB: the limit holds for what is read, not for what crossed the wire.
+        const bomb = gzipSync(Buffer.concat([Buffer.from('{"id":"'), Buffer.alloc(TOTAL, 'a'), Buffer.from('"}')]));
+        let body = gzipSync(completion);
+        answer = (res) => {
+          record(res);
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) }).end(body);
+        };
+
+        expect((await client({ baseUrl: rawUrl, maxRetries: 0 }).complete(request())).output).toEqual(JSON.parse(GUEST_REPLY));
+        body = bomb;
+        const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 0 }).complete(request()), LlmError);
+        expect(error.message).toMatch(tooLarge);
+      });
     });
 
     it.each([

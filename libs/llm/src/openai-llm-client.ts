@@ -322,18 +322,22 @@ class NotAChatCompletion extends Error {
 }
 
 /**
+ * The most bytes of a reply's body read (after fetch undid any gzip). The largest valid output, the
+ * maintenance one's 150 items of 2,000 characters, is 300,000 characters; sent as JSON inside the
+ * completion's JSON, a character takes at most 7 bytes (`\\uXXXX`), so about 2.1 MB: 4 MiB leaves room for
+ * the envelope and a model's reasoning text. Unbounded, one 450 MB reply per call took the executor to
+ * 6.3 GB across 10 missions; bounded, a call holds a few times this at most (chunks, joined, decoded).
+ */
+export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/**
  * The body of a 2xx as JSON, as the SDK would parse it, except that a failure says what broke: a body
  * of another content type (the SDK gave its text, which toResponse found no message in: "the reply has
  * no message content") says what it was. Only the error's name: a parser's message may quote the body,
  * i.e. the model's reply about the guest.
  */
 async function readCompletion(response: Response): Promise<ChatCompletion> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw new BrokenReply(`was cut off before its end (${errorName(error)})`);
-  }
+  const text = await readBoundedText(response);
   try {
     // Taken whatever its content type says (a proxy may send JSON as text/plain, or name none), as the SDK took it.
     return JSON.parse(text) as ChatCompletion;
@@ -343,6 +347,37 @@ async function readCompletion(response: Response): Promise<ChatCompletion> {
     if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) throw new NotAChatCompletion(mediaType);
     throw new BrokenReply(`is not valid JSON (${text.length === 0 ? 'an empty body' : `${text.length} characters, cut off or garbled`})`);
   }
+}
+
+/**
+ * The body as text, refused once it passes MAX_REPLY_BYTES: by its Content-Length (a gzip body's only
+ * grows when undone) before any of it is read, else as it streams in. Cancelling the body aborts the fetch, so the rest is never received and
+ * the socket is let go. Chunks are kept as they come and decoded once, as response.text() does (BOM dropped).
+ */
+async function readBoundedText(response: Response): Promise<string> {
+  const tooLarge = `is larger than ${MAX_REPLY_BYTES} bytes`;
+  const body = response.body;
+  if (!body) return '';
+  if (Number(response.headers.get('content-length')) > MAX_REPLY_BYTES) {
+    await body.cancel().catch(() => undefined);
+    throw new BrokenReply(tooLarge);
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await reader.read().catch((error: unknown) => {
+      throw new BrokenReply(`was cut off before its end (${errorName(error)})`);
+    });
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > MAX_REPLY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new BrokenReply(tooLarge);
+    }
+    chunks.push(chunk.value);
+  }
+  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
 }
 
 function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): AttemptFailure {
