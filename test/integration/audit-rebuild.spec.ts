@@ -299,6 +299,30 @@ describe('rebuild (real Redis)', () => {
     expect(await scratchKeys(keys)).toEqual([]);
   });
 
+  it('given events edited in the log with more broken links than are explained, then verify names the log edited and rebuild leaves every mission alone', async () => {
+    const { keys } = await knownLog('edited-past-cap');
+    await editEventInPlace(redis, keys, (await redis.lindex(keys.missionEvents(cancel), 2)) ?? '', (json) =>
+      json.replace('"agentId":"agent-omar"', '"agentId":"agent-mallory"'),
+    );
+    await editEventInPlace(redis, keys, (await redis.lindex(keys.missionEvents(ok), 4)) ?? '', (json) => json.replace('"latencyMs":1200', '"latencyMs":12'));
+    await redis.del(keys.mission(dead));
+    // Each edit breaks the link of the next event in the log and of its mission's next event: more than the two explained.
+    const limits = { maxBrokenLinks: 2 };
+
+    const verified = await verifyLog(redis, keys, undefined, limits);
+    expect(verified.ok).toBe(false);
+    expect(verified.findings).toContainEqual({
+      kind: 'edited',
+      missionId: '',
+      logId: '',
+      detail: 'more than 2 broken links; only the first ones were explained',
+    });
+    const result = await rebuildReadModels(redis, keys, limits);
+    expect(result).toMatchObject({ switched: 0, restored: 0 });
+    expect(result.brokenChain.sort()).toEqual([ok, retry, dead, cancel, wait].sort());
+    expect(await redis.exists(keys.mission(dead))).toBe(0);
+  });
+
   // With the mission hash gone, nothing but the log vouched for the mission's last event: rebuild restored the hash from the forged event.
   it.each([
     ['the log head', retry],

@@ -96,7 +96,18 @@ export interface ChainFindingOptions {
 }
 
 /** A log so broken that explaining every break would take too long stops collecting after this many. */
-const MAX_ANOMALIES = 10_000;
+const MAX_BROKEN_LINKS = 10_000;
+
+export interface ChainCheckerOptions {
+  /**
+   * Whether a mission's events belong in the partition walked (the layout's partitionOf); without
+   * it, any mission's do.
+   */
+  belongsHere?: (missionId: string) => boolean;
+  /** Breaks held to be explained; past them the log is named too broken to explain. Default MAX_BROKEN_LINKS. */
+  maxBrokenLinks?: number;
+}
+
 /** Mission hashes read per MULTI at the end of the walk. */
 const MISSION_BATCH = 5_000;
 /** Versions named one by one for a single gap; a larger gap gets one finding for the rest. */
@@ -117,11 +128,13 @@ const short = (hash: string): string => (hash ? `${hash.slice(0, 12)}…` : "''"
 const describe = (ref: EventRef): string => `${ref.logId} (mission ${ref.missionId} v${ref.version})`;
 
 export class ChainChecker {
-  /**
-   * `belongsHere(missionId)`: whether the mission's events belong in the partition walked (the
-   * layout's partitionOf); without it, any mission does.
-   */
-  constructor(private readonly belongsHere: (missionId: string) => boolean = () => true) {}
+  private readonly belongsHere: (missionId: string) => boolean;
+  private readonly maxBrokenLinks: number;
+
+  constructor(options: ChainCheckerOptions = {}) {
+    this.belongsHere = options.belongsHere ?? (() => true);
+    this.maxBrokenLinks = options.maxBrokenLinks ?? MAX_BROKEN_LINKS;
+  }
 
   private count = 0;
   private lastRef: EventRef | null = null;
@@ -608,7 +621,7 @@ export class ChainChecker {
     if (this.truncated) {
       out.push({
         order: this.count + 1,
-        finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${MAX_ANOMALIES} broken links; only the first ones were explained` },
+        finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${this.maxBrokenLinks} broken links; only the first ones were explained` },
       });
     }
     return out.sort((a, b) => a.order - b.order).map((entry) => entry.finding);
@@ -661,7 +674,7 @@ export class ChainChecker {
   }
 
   private note(record: () => void): void {
-    if (this.anomalies >= MAX_ANOMALIES) {
+    if (this.anomalies >= this.maxBrokenLinks) {
       this.truncated = true;
       return;
     }

@@ -33,6 +33,8 @@ export interface RebuildOptions {
    * DEFAULT_IMPORT_QUEUE_ORDER.
    */
   queueOrder?: QueueOrderOptions;
+  /** Broken links explained per partition (ChainCheckerOptions); default 10,000. */
+  maxBrokenLinks?: number;
 }
 
 export interface RebuildResult {
@@ -316,7 +318,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const fold = new ReplayFold({ keepLogIds: true });
   // The walk hashes each event as verify's does: a replay of a log that was changed would write the
   // change over a read model that may still hold what the log said before.
-  const checker = new ChainChecker();
+  const checker = new ChainChecker({ maxBrokenLinks: options.maxBrokenLinks });
   const batchSize = options.batchSize ?? REBUILD_LOG_BATCH;
   const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
   const broken = brokenChains(await checker.findings(redis, keys, walk.position, { batchSize, onProgress }), checker.unanchoredMission);

@@ -41,6 +41,8 @@ export interface VerifyOptions {
   batchSize?: number;
   /** Log heads recorded by an earlier verify: each must name an event of its partition's log, else `anchor-missing`. */
   anchors?: readonly LogAnchor[];
+  /** Broken links explained per partition (ChainCheckerOptions); default 10,000. */
+  maxBrokenLinks?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function verifyPartition(
     return { ok: false, findings, notChecked: [], events: 0, missions: 0, eventsPerSecond: 0, ms: Math.round(performance.now() - started), heads: [''] };
   }
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
-  const checker = new ChainChecker(belongsHere);
+  const checker = new ChainChecker({ belongsHere, maxBrokenLinks: options.maxBrokenLinks });
   checker.watchFor((options.anchors ?? []).filter((anchor) => anchor.partition === keys.index).map((anchor) => anchor.hash));
   // history and state read a mission's events through its event list: verify holds the lists to the log.
   const fold = new ReplayFold({ keepLogIds: true });
