@@ -323,6 +323,41 @@ describe('rebuild (real Redis)', () => {
     expect(await redis.exists(keys.mission(dead))).toBe(0);
   });
 
+  // Each missing h counted as a broken link: past the cap verify said the log was edited, and rebuild left every mission alone.
+  it('given more missions whose hash was deleted than broken links are explained, and the log intact, then rebuild writes them all whole and verify passes', async () => {
+    const { keys } = await knownLog('unhashed-past-cap');
+    const truthful = await Promise.all([ok, retry, dead, cancel].map((id) => redis.hgetall(keys.mission(id))));
+    for (const id of [ok, retry, dead, cancel]) await redis.del(keys.mission(id));
+    const limits = { maxBrokenLinks: 2 };
+
+    const before = await verifyLog(redis, keys, undefined, limits);
+    expect(before.findings.filter((f) => f.kind !== 'head-mismatch' && f.kind !== 'read-model-drift')).toEqual([]);
+    expect(before.findings.filter((f) => f.kind === 'head-mismatch').map((f) => f.detail)).toEqual([
+      expect.stringMatching(/ has no h \(hash of its last event\)$/),
+      expect.stringMatching(/ has no h \(hash of its last event\)$/),
+      'and 2 more missions have no h (hash of their last event), not named one by one',
+    ]);
+    const result = await rebuildReadModels(redis, keys, limits);
+    expect(result).toMatchObject({ brokenChain: [], switched: 4, restored: 4 });
+    // Each as it was, but for the queue fields a finished mission's last lease left, which nothing reads.
+    for (const [i, id] of [ok, retry, dead, cancel].entries()) expect(truthful[i]).toMatchObject(await redis.hgetall(keys.mission(id)));
+    expect(await verifyLog(redis, keys, undefined, limits)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  it("given more missions whose hash was deleted than broken links are explained, one of them the log's last event's mission with that event edited, then rebuild leaves that one alone and writes the others", async () => {
+    const { keys } = await knownLog('unhashed-past-cap-edited-last');
+    const [[lastInLog]] = await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 1);
+    expect(await redis.lindex(keys.missionEvents(retry), -1)).toBe(lastInLog);
+    for (const id of [ok, dead, cancel, retry]) await redis.del(keys.mission(id));
+    await editEventInPlace(redis, keys, lastInLog, (json) => json.replace(/"actor":"[^"]*"/, '"actor":"forged"'));
+
+    // The log's last event's mission is met after the one explained: nothing but the log head vouched against its edit.
+    const result = await rebuildReadModels(redis, keys, { maxBrokenLinks: 1 });
+
+    expect(result).toMatchObject({ brokenChain: [retry], switched: 3, restored: 3 });
+    expect(await redis.exists(keys.mission(retry))).toBe(0);
+  });
+
   // With the mission hash gone, nothing but the log vouched for the mission's last event: rebuild restored the hash from the forged event.
   it.each([
     ['the log head', retry],

@@ -154,6 +154,9 @@ export class ChainChecker {
   private unanchored: string | null = null;
   private anomalies = 0;
   private truncated = false;
+  /** Missions without an h kept in missionBreaks, and those past maxBrokenLinks only counted (noteWithoutH). */
+  private withoutHKept = 0;
+  private withoutHUnnamed = 0;
   private first: ChainBreak | undefined;
   /** Log heads recorded earlier that no event walked has had yet (watchFor). */
   private readonly unseenAnchors = new Set<string>();
@@ -354,8 +357,10 @@ export class ChainChecker {
     // read model still claims past it are checked against the log ids the event list gives them.
     const claimed = Math.max(Number.isSafeInteger(liveVersion) ? liveVersion : 0, listed);
     if (claimed > last.version) this.claimedTails.push({ last, through: claimed });
-    if ((h ?? '') !== last.hash) {
-      this.note(() => this.missionBreaks.push({ missionId, at: null, prev: last, link: h ?? '', liveVersion }));
+    if (!h) {
+      this.noteWithoutH({ missionId, at: null, prev: last, link: '', liveVersion });
+    } else if (h !== last.hash) {
+      this.note(() => this.missionBreaks.push({ missionId, at: null, prev: last, link: h, liveVersion }));
     } else if (liveVersion !== last.version) {
       this.direct.push({
         order: last.index,
@@ -613,6 +618,18 @@ export class ChainChecker {
       }
     }
     for (const mb of withoutH) if (mb.prev) name(mb.prev, 'head-mismatch', `mission ${mb.missionId} has no h (hash of its last event)`);
+    if (this.withoutHUnnamed > 0) {
+      // A head-mismatch, as each named one: their read model's loss, which rebuild mends, not a change of the log.
+      out.push({
+        order: this.count + 1,
+        finding: {
+          kind: 'head-mismatch',
+          missionId: '',
+          logId: '',
+          detail: `and ${this.withoutHUnnamed} more missions have no h (hash of their last event), not named one by one`,
+        },
+      });
+    }
     const last = this.lastRef;
     this.unanchored =
       (this.headBreak !== null || this.headUnchecked) && last !== null && this.missionBreaks.some((mb) => !mb.at && mb.prev?.index === last.index)
@@ -671,6 +688,24 @@ export class ChainChecker {
 
   private noteFirst({ missionId, logId, version }: EventRef, detail: string): void {
     this.first ??= { missionId, logId, version, detail };
+  }
+
+  /**
+   * A mission without an h (its hash deleted, say) is its read model's loss, not a break of the log:
+   * rebuild writes its hash whole. Counted apart from the breaks, so that any number of them neither
+   * takes the room of the log's own breaks nor makes the log read as too broken to explain (an
+   * `edited` of no mission, after which rebuild mended nothing). Past maxBrokenLinks they are only
+   * counted, to hold no more of them than of the breaks; the mission of the log's last event is
+   * always kept, as unanchoredMission reads it: with the log head not naming that event either,
+   * nothing vouches for it.
+   */
+  private noteWithoutH(mb: MissionBreak): void {
+    if (this.withoutHKept < this.maxBrokenLinks || mb.prev === this.lastRef) {
+      this.withoutHKept++;
+      this.missionBreaks.push(mb);
+    } else {
+      this.withoutHUnnamed++;
+    }
   }
 
   private note(record: () => void): void {
