@@ -48,7 +48,7 @@ export function launcherCheckedVariables(): string[] {
 export function startExitCodesHelp(): string {
   const variables = launcherCheckedVariables().map((name) => (name === CONNECTOR_PORT_VARIABLE ? `${name} with ODOO_URL set` : name));
   const text =
-    'Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service, --split with --one-process); ' +
+    'Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service, a service named twice, --split with --one-process); ' +
     `78 a bad variable, before anything starts (${variables.join(', ')}); otherwise the code of the service that ended the run ` +
     '(1 could not listen or crashed, or a signal killed it; 69 Redis unreachable; 78 its configuration), once it has stopped the rest; ' +
     '1 too when the launcher itself fails (not built, no Redis to be had).';

@@ -45,6 +45,9 @@ async function main(argv: string[]): Promise<void> {
   const requested = program.args;
   const unknown = requested.filter((name) => !isServiceName(name));
   if (unknown.length > 0) program.error(`error: unknown service(s): ${unknown.join(', ')}; expected ${SERVICE_NAMES.join(', ')}`);
+  // Run once all the same, a service named twice was said to run twice, and four names of fewer services ran as one process.
+  const repeated = requested.filter((name, index) => requested.indexOf(name) !== index);
+  if (repeated.length > 0) program.error(`error: service(s) named more than once: ${[...new Set(repeated)].join(', ')}; name each once`);
   const services: ServiceName[] = requested.length > 0 ? requested.filter(isServiceName) : [...SERVICE_NAMES];
   const oneProcess = services.length === SERVICE_NAMES.length && !modes.split;
   if (modes.oneProcess && !oneProcess) program.error('error: --one-process runs all four services; name none');

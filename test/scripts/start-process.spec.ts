@@ -614,6 +614,8 @@ describe('the services and npm start as processes', () => {
   it.each([
     [['--bogus'], "error: unknown option '--bogus'"],
     [['bogus'], 'error: unknown service(s): bogus'],
+    // It ran one intake and said `running intake, intake`.
+    [['intake', 'intake'], 'error: service(s) named more than once: intake; name each once'],
     [['--split', '--one-process'], 'error: --split and --one-process exclude each other'],
   ])('given bad usage (%j), then npm start says so and exits 2, as the CLIs do, not 1 as a crashed service', async (args, message) => {
     const start = run(['dist/scripts/start.js', ...args], baseEnv());
