@@ -137,7 +137,10 @@ Exit codes:
      it again before dropping any master key
   7  export could not write its file once it had opened it (a full disk, an I/O error, or the
      reader of a pipe or socket it wrote to went away, e.g. --out /dev/stdout | head -c 1000: what
-     that reader got has no end line); the file it would have replaced was left as it was`;
+     that reader got has no end line); the file it would have replaced was left as it was
+  130 interrupted by Ctrl-C (SIGTERM: 143; the process ends by the signal, as a shell reports it):
+     rebuild, verify, export, import and projections rebuild say what it left: run rebuild, verify
+     or projections rebuild again; after an import, purge what it wrote first`;
 
 /**
  * The commands that take a legacy prefix (isLegacyKeyPrefix), to move a deployment's keys off it:
@@ -326,8 +329,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         await requireLog(redis, keys, 'rebuild');
         const progress = new ProgressView(g.json ? undefined : io.progress);
         const queueOrder = queueOrderOf(queueSettings(io.env));
-        const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener, queueOrder }).finally(() =>
-          progress.stop(),
+        // Each mission is switched on its own (switch-read-model-5.lua): what a stop leaves is whole, and the next run finds the rest.
+        const left = () => 'the missions it switched keep their mended read model, the others are as they were; run rebuild again';
+        const result = await stoppable({ command: 'rebuild', left, progress, say: err }, () =>
+          rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener, queueOrder }),
         );
         // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
         if (result.brokenChain.length > 0 || result.wrongType.length > 0) exitCode = EXIT_FINDINGS;
@@ -406,8 +411,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           );
         }
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        const result = await verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize, anchors: options.anchor }).finally(() =>
-          progress.stop(),
+        const left = () => 'nothing was changed (verify only reads); run verify again';
+        const result = await stoppable({ command: 'verify', left, progress, say: err }, () =>
+          verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize, anchors: options.anchor }),
         );
         // An empty log holds trivially: an OK for it would pass an audit run against the wrong prefix.
         const noLog = result.ok && result.events === 0;
@@ -477,13 +483,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         let writeFailure: NodeJS.ErrnoException | undefined;
         file.stream.on('error', (error: NodeJS.ErrnoException) => (writeFailure ??= error));
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        const interrupted = () => {
-          progress.stop();
-          file.discard();
-          err(`export interrupted; ${file.leftBehind}`);
-        };
+        const halfWay: HalfWay = { command: 'export', left: () => file.leftBehind, progress, discard: () => file.discard(), say: err };
         try {
-          await interruptible(interrupted, async () => {
+          await stoppable(halfWay, async () => {
             // Counted before: once the file is in place, nothing may fail the export it is.
             const leftOut = await notExported(redis, keys);
             const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
@@ -510,11 +512,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           // A reader that went away (`--out /dev/stdout | head -c …`, a backup host's ssh cut off) got an
           // export cut short: no backup, however quiet `history | head` may end.
           if (writeFailure) throw new CliError(`cannot write ${options.out}: ${describeWriteFailure(writeFailure)}; ${file.leftBehind}`, EXIT_WRITE);
+          // stoppable's own, which names what was left already.
+          if (error instanceof CliError) throw error;
           const reason = error instanceof Error ? error.message : String(error);
-          if (redisTrouble(error)) throw new CliError(`export stopped, Redis failed during it (${reason}); ${file.leftBehind}`, EXIT_REDIS);
-          throw new CliError(`${reason}; ${file.leftBehind}`, error instanceof CliError ? error.exitCode : EXIT_USAGE);
-        } finally {
-          progress.stop();
+          throw new CliError(`${reason}; ${file.leftBehind}`, EXIT_USAGE);
         }
       });
     });
@@ -554,20 +555,19 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           writing ||= step.phase === IMPORT_PHASE;
           progress.listener(step);
         };
-        const interrupted = () => {
-          progress.stop();
-          err(
-            writing
-              ? `import interrupted: prefix "${keys.prefix}" is partial; delete it (${purgeCommand(keys)}) and import again`
-              : 'import interrupted before it wrote anything',
-          );
+        const halfWay: HalfWay = {
+          command: 'import',
+          left: () =>
+            writing ? `prefix "${keys.prefix}" is partial; delete it (${purgeCommand(keys)}) and import again` : 'nothing was written; import again',
+          progress,
+          say: err,
         };
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
           const acceptMissingEnd = !options.endLine;
           // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events,
           // and a chain may break on its last line).
-          const scan = await interruptible(interrupted, () => scanExport(createReadStream(options.in), keys)).catch((error: unknown) => {
+          const scan = await stoppable(halfWay, () => scanExport(createReadStream(options.in), keys)).catch((error: unknown) => {
             if (error instanceof Error && /^line \d+/.test(error.message))
               throw new CliError(`${options.in}: ${error.message}; nothing was written`, EXIT_REFUSED);
             throw error;
@@ -579,7 +579,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           progress.setTotal(IMPORT_PHASE, scan.lines);
           // Queued missions are scored as the deployment's services would score them (its queue order).
           const queueOrder = queueOrderOf(queueSettings(io.env));
-          const result = await interruptible(interrupted, () =>
+          const result = await stoppable(halfWay, () =>
             importLog(redis, keys, createReadStream(options.in), onProgress, { masterKeys, acceptMissingEnd, queueOrder }),
           );
           // As the first service of a deployment would: its guard then refuses a service started with another count.
@@ -615,17 +615,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               `${options.in}: ${error.message} (the import stopped there, with what came before it written; ` +
                 `delete that before retrying: ${purgeCommand(keys)})`,
             );
-          // Said as a signal's stop says it: Redis's own words alone left a partial prefix unnamed,
-          // and the next import into it refused as "already has an event log".
-          if (writing && redisTrouble(error))
-            throw new CliError(
-              `import stopped, Redis failed during it (${error instanceof Error ? error.message : String(error)}): ` +
-                `prefix "${keys.prefix}" is partial; delete it (${purgeCommand(keys)}) and import again`,
-              EXIT_REDIS,
-            );
           throw error;
-        } finally {
-          progress.stop();
         }
       };
       // Into a prefix that records no count, with none given, the layout is the export's own: the count its end line names.
@@ -687,11 +677,15 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const projection = projectionCatalog(keys).find((p) => p.name === name);
         if (!projection) throw new CliError(`unknown projection ${name}`);
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        const result = await rebuildProjection(redis, keys, projection, {
-          batchSize: options.batchSize,
-          onProgress: (done, total) => progress.listener({ phase: `rebuild ${name}`, done, total }),
-          onUnreadable: (entry) => err(`log entry ${entry.logId} (mission ${entry.missionId}) passed over: ${entry.reason} (run verify)`),
-        }).finally(() => progress.stop());
+        // Each batch moves the read model and the checkpoint in one script call: what a stop leaves is the log up to the checkpoint.
+        const left = () => `${name} holds the log up to where it got, which a running intake carries on from; or run projections rebuild ${name} again`;
+        const result = await stoppable({ command: 'projections rebuild', left, progress, say: err }, () =>
+          rebuildProjection(redis, keys, projection, {
+            batchSize: options.batchSize,
+            onProgress: (done, total) => progress.listener({ phase: `rebuild ${name}`, done, total }),
+            onUnreadable: (entry) => err(`log entry ${entry.logId} (mission ${entry.missionId}) passed over: ${entry.reason} (run verify)`),
+          }),
+        );
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(`Rebuilt ${name} from ${result.events} log entries in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
       });
@@ -972,6 +966,46 @@ async function interruptible<T>(interrupted: () => void, work: () => Promise<T>)
     return await work();
   } finally {
     release();
+  }
+}
+
+/** What a long command says when it stops half way (stoppable). */
+interface HalfWay {
+  /** The command as typed after `replay`, e.g. `projections rebuild`. */
+  command: string;
+  /** What the stop left and what to do about it, read when it stops (it may depend on how far the command got). */
+  left: () => string;
+  /** Its progress bar, ended (the terminal's cursor and line wrap back) however the work ends, before any line about it. */
+  progress: ProgressView;
+  /** What else must not outlive the command, undone before the line: an export's partial file. */
+  discard?: () => void;
+  say: (line: string) => void;
+}
+
+/**
+ * Runs a long command's `work` so that stopped half way it says what it left, in one line: on
+ * SIGINT or SIGTERM `<command> interrupted: <left>` (interruptible: the process still ends by the
+ * signal), and when Redis fails during it `<command> stopped, Redis failed during it (<reason>):
+ * <left>`, exit 4. Redis's own words alone ("Connection is closed.") left the operator guessing
+ * whether anything had been changed; a progress bar left running left the terminal without its cursor.
+ */
+async function stoppable<T>({ command, left, progress, discard, say }: HalfWay, work: () => Promise<T>): Promise<T> {
+  const stop = () => {
+    progress.stop();
+    discard?.();
+  };
+  const interrupted = () => {
+    stop();
+    say(`${command} interrupted: ${left()}`);
+  };
+  try {
+    return await interruptible(interrupted, work);
+  } catch (error) {
+    if (!redisTrouble(error)) throw error;
+    stop();
+    throw new CliError(`${command} stopped, Redis failed during it (${error instanceof Error ? error.message : String(error)}): ${left()}`, EXIT_REDIS);
+  } finally {
+    progress.stop();
   }
 }
 

@@ -77,6 +77,15 @@ describe("the replay CLI's exit codes in the docs", () => {
     expect(await help()).toContain(`${EXIT_WRITE} export could not write its file once it had opened it`);
   });
 
+  // Only the operations guide named 130, for export: a script stopped by Ctrl-C or SIGTERM found no word of it in --help or the README.
+  it('given a long command interrupted, then the README and the --help give exit 130 and what to do after each command', async () => {
+    const interrupted = '130 interrupted by Ctrl-C (SIGTERM: 143; the process ends by the signal, as a shell reports it)';
+    expect(flat('README.md')).toContain(interrupted);
+    expect(flat('README.md')).toContain('run `rebuild`, `verify` or `projections rebuild` again; after an `import`, purge what it wrote first');
+    expect(await help()).toContain(interrupted);
+    expect(await help()).toContain('run rebuild, verify or projections rebuild again; after an import, purge what it wrote first');
+  });
+
   // An export whose reader went away exited 0, as the README and --help said ("or of export --out /dev/stdout, stopped early").
   it('given an export to stdout whose reader goes away, then the README, the --help and the export files section give exit 7, not 0', async () => {
     expect(flat('README.md')).toContain('the command ends quietly; but not the reader of an export, see 7)');

@@ -58,7 +58,7 @@ describe('replay export replacing a backup (dist, real Redis)', () => {
       expect(run).toMatchObject({
         code: EXIT_REDIS,
         stdout: '',
-        stderr: expect.stringMatching(/^replay: export stopped, Redis failed during it \(.+\); the previous .*backup\.jsonl was left as it was\n$/),
+        stderr: expect.stringMatching(/^replay: export stopped, Redis failed during it \(.+\): the previous .*backup\.jsonl was left as it was\n$/),
       });
       expect(await readFile(backup)).toEqual(previous);
       expect(await readdir(dir)).toEqual(['backup.jsonl']);
@@ -81,7 +81,7 @@ describe('replay export replacing a backup (dist, real Redis)', () => {
       expect(await replay.exited).toMatchObject({
         signal: 'SIGINT',
         stdout: '',
-        stderr: expect.stringMatching(/^replay: export interrupted; the previous .*backup\.jsonl was left as it was\n$/),
+        stderr: expect.stringMatching(/^replay: export interrupted: the previous .*backup\.jsonl was left as it was\n$/),
       });
       expect(await readFile(backup)).toEqual(previous);
       expect(await readdir(dir)).toEqual(['backup.jsonl']);
