@@ -526,6 +526,32 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
         for (const entry of sent) expect(entry.written).toBeLessThan(TOTAL);
       });
 
+      it.each([
+        [500, 'Retry-After: 0', LlmErrorCode.ProviderError, /^127\.0\.0\.1:\d+ failed after 2 attempts \(HTTP 500\)$/, 2],
+        [429, 'Retry-After: 0', LlmErrorCode.RateLimited, /^127\.0\.0\.1:\d+ kept rate-limiting after 2 attempts \(HTTP 429\)$/, 2],
+        [400, 'no Retry-After', LlmErrorCode.ProviderError, /^127\.0\.0\.1:\d+ rejected the request \(HTTP 400\)$/, 1],
+      ] as const)(
+        'given a %s (%s) whose body streams 64 MB, then its body is not read: the connection is closed, and only its status and headers count',
+        async (status, retryAfter, code, message, attempts) => {
+          // The SDK read an error's body whole before the client saw it: a 200 MB 500 grew the process by 222 MiB, on every attempt.
+          answer = (res) => {
+            const entry = record(res);
+            res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter === 'no Retry-After' ? {} : { 'retry-after': '0' }) });
+            stream(res, entry);
+          };
+
+          const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 1 }).complete(request()), LlmError);
+
+          expect(error).toMatchObject({ code });
+          expect(error.message).toMatch(message);
+          expect(error.retryAfterMs).toBe(retryAfter === 'no Retry-After' ? undefined : 0);
+          expect(answered).toBe(attempts);
+          await Promise.all(sent.map((entry) => entry.closed));
+          expect(sent.map((entry) => entry.finished)).toEqual(Array(attempts).fill(false));
+          for (const entry of sent) expect(entry.written).toBeLessThan(TOTAL);
+        },
+      );
+
       it('given a 200 whose Content-Length is above it, then it is refused before its body is read', async () => {
         answer = (res) => {
           record(res);

@@ -98,6 +98,7 @@ export class OpenAiLlmClient implements LlmClient {
       // Every outcome reaches the caller as an LlmError; SDK logging (OPENAI_LOG=debug) would only duplicate it.
       logLevel: 'off',
       fetchOptions: { redirect: 'manual' },
+      fetch: fetchLeavingErrorBodiesUnread,
     });
   }
 
@@ -378,6 +379,20 @@ async function readBoundedText(response: Response): Promise<string> {
     chunks.push(chunk.value);
   }
   return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+}
+
+/**
+ * fetch for the SDK, which reads the body of any reply that is not 2xx whole (for its APIError's message)
+ * before this client sees it: a 500 or 429 of 200 MB grew the executor by 222 MB, on every attempt. That
+ * body is cancelled unread instead, which closes its connection; classify keeps only the status and
+ * headers (Retry-After, Location) anyway, as the provider's message may quote the prompt. The response
+ * itself goes on, so its status is any the server sent; the SDK's read of the cancelled body fails, and
+ * that failure's text, which it puts in the APIError's message, is never used either.
+ */
+async function fetchLeavingErrorBodiesUnread(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (!response.ok) await response.body?.cancel().catch(() => undefined);
+  return response;
 }
 
 function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): AttemptFailure {
