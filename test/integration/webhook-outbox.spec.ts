@@ -954,6 +954,44 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await rotating.secretsInForce(subscription.id)).toEqual([next.secret, ...rotated]);
   });
 
+  it('given a refused rotation with a shorter overlap than the earlier ones, then the 409 names when an earlier secret ends, the same when retried', async () => {
+    const start = SUBSCRIBED_AT();
+    const clock = { now: start };
+    const rotating = atClock(clock);
+    const { subscription } = await rotating.create({ url: receiver.url, eventTypes: [MISSION_FINISHED], description: 'test' }, 'test-operator');
+    for (let i = 1; i < MAX_WEBHOOK_SECRETS; i++) {
+      await rotating.rotateSecret(subscription.id, 86_400_000, 'test-operator');
+      clock.now += 1_000;
+    }
+
+    // It named now + 60 s, the time the refused rotation would have given the current secret, at which nothing
+    // ends: retried then, it was refused again, naming a minute later still.
+    const firstEnds = `the first one ends at ${iso(start + 86_400_000)}`;
+    await expect(rotating.rotateSecret(subscription.id, 60_000, 'test-operator')).rejects.toThrow(firstEnds);
+    clock.now += 60_001;
+    await expect(rotating.rotateSecret(subscription.id, 60_000, 'test-operator')).rejects.toThrow(firstEnds);
+    clock.now = start + 86_400_000;
+    await expect(rotating.rotateSecret(subscription.id, 60_000, 'test-operator')).resolves.toMatchObject({ secret: expect.any(String) });
+  });
+
+  it('given a rotation with no overlap, then the replaced secret stops signing at once and previousSecretsUntil still lists it first, ended', async () => {
+    const start = SUBSCRIBED_AT();
+    const clock = { now: start };
+    const rotating = atClock(clock);
+    const { subscription, secret: s0 } = await rotating.create({ url: receiver.url, eventTypes: [MISSION_FINISHED], description: 'test' }, 'test-operator');
+    await rotating.rotateSecret(subscription.id, 60_000, 'test-operator');
+    clock.now += 1_000;
+
+    // It listed only the earlier secret: not the one it replaced, as previousSecretUntil and the docs do.
+    const second = await rotating.rotateSecret(subscription.id, 0, 'test-operator');
+
+    expect(second.subscription).toMatchObject({
+      previousSecretUntil: iso(start + 1_000),
+      previousSecretsUntil: [iso(start + 1_000), iso(start + 60_000)],
+    });
+    expect(await rotating.secretsInForce(subscription.id)).toEqual([second.secret, s0]);
+  });
+
   it('given a record and secrets written before previous secrets were listed, then they read as they were and a rotation keeps the previous one', async () => {
     const { subscription, secret: s0 } = await subscribe([MISSION_FINISHED]);
     const first = await subscriptions.rotateSecret(subscription.id, 3_600_000, 'test-operator');

@@ -86,9 +86,14 @@ export class WebhookSubscriptions {
     const [current, ...earlier] = inForce;
     const until = this.clock() + overlapMs;
     // Earlier ones keep their own time (only the current one is stored without one).
-    const previous = [...(current && overlapMs > 0 ? [current] : []), ...earlier].map((stored) => ({ ...stored, until: stored.until ?? until }));
+    const withEnd = (stored: StoredSecret) => ({ ...stored, until: stored.until ?? until });
+    const kept = earlier.map(withEnd);
+    // With no overlap the replaced one stops signing at once, so it is not kept.
+    const previous = [...(current && overlapMs > 0 ? [withEnd(current)] : []), ...kept];
     if (previous.length + 1 > MAX_WEBHOOK_SECRETS) {
-      const firstEnds = Math.min(...previous.map((stored) => stored.until));
+      // The earlier ones' stored times only: the current one ends at `until` only if this refused rotation
+      // took place, so that is no time at which one ends, and a retry at it would be told a later one.
+      const firstEnds = Math.min(...kept.map((stored) => stored.until));
       throw new TooManyWebhookSecretsError(id, inForce.length, new Date(firstEnds).toISOString());
     }
     const secret = newWebhookSecret();
@@ -99,7 +104,8 @@ export class WebhookSubscriptions {
       actor,
       data: {
         previousSecretUntil: new Date(until).toISOString(),
-        previousSecretsUntil: previous.map((stored) => new Date(stored.until).toISOString()),
+        // The replaced one first even with no overlap (its time is then now: ended), as a record written before this list reads it.
+        previousSecretsUntil: [until, ...kept.map((stored) => stored.until)].map((ms) => new Date(ms).toISOString()),
       },
     };
     const secrets: StoredSecret[] = [{ ...this.seal(id, secret), until: null }, ...previous];

@@ -40,6 +40,7 @@ export class WebhookSubscriptionView implements WebhookSubscription {
     description:
       "Until when each previous secret still signs beside the current one, as the last rotation left them (that rotation's first): " +
       'the secret it replaced and every earlier one whose overlap had not ended, each until the time its own rotation gave it. ' +
+      "With WEBHOOK_SECRET_OVERLAP_SECONDS 0 the first is the rotation's own time: the secret it replaced stopped signing then. " +
       'Empty before a rotation; a time past has ended.',
     example: ['2026-03-02T09:15:00.000Z', '2026-03-02T09:14:58.120Z'],
   })
