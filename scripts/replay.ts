@@ -330,7 +330,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const progress = new ProgressView(g.json ? undefined : io.progress);
         const queueOrder = queueOrderOf(queueSettings(io.env));
         // Each mission is switched on its own (switch-read-model-5.lua): what a stop leaves is whole, and the next run finds the rest.
-        const left = () => 'the missions it switched keep their mended read model, the others are as they were; run rebuild again';
+        const left = () =>
+          'the missions it switched keep their mended read model, the others are unchanged or partly mended (its scratch copies expire within a day); run rebuild again';
         const result = await stoppable({ command: 'rebuild', left, progress, say: err }, () =>
           rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener, queueOrder }),
         );
@@ -579,11 +580,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           progress.setTotal(IMPORT_PHASE, scan.lines);
           // Queued missions are scored as the deployment's services would score them (its queue order).
           const queueOrder = queueOrderOf(queueSettings(io.env));
-          const result = await stoppable(halfWay, () =>
-            importLog(redis, keys, createReadStream(options.in), onProgress, { masterKeys, acceptMissingEnd, queueOrder }),
-          );
-          // As the first service of a deployment would: its guard then refuses a service started with another count.
-          await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
+          const result = await stoppable(halfWay, async () => {
+            const imported = await importLog(redis, keys, createReadStream(options.in), onProgress, { masterKeys, acceptMissingEnd, queueOrder });
+            // As the first service of a deployment would: its guard then refuses a service started with another count.
+            // Within stoppable, as a stop before it leaves an import without it.
+            await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
+            return imported;
+          });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
             `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +

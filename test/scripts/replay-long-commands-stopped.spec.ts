@@ -26,7 +26,7 @@ const COMMANDS = [
     name: 'rebuild',
     args: ['rebuild'],
     reads: 'xrange',
-    left: 'the missions it switched keep their mended read model, the others are as they were; run rebuild again',
+    left: 'the missions it switched keep their mended read model, the others are unchanged or partly mended (its scratch copies expire within a day); run rebuild again',
   },
   { name: 'verify', args: ['verify'], reads: 'xrange', left: 'nothing was changed (verify only reads); run verify again' },
   {
