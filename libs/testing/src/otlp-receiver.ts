@@ -20,6 +20,8 @@ export interface OtlpReceiverOptions {
   path?: string;
   /** False: it reads and keeps every export but never answers, as a collector that hangs. Default true. */
   answers?: boolean;
+  /** The status it answers a readable export with, as a collector that fails (500). Default 200. */
+  status?: number;
 }
 
 interface OtlpValue {
@@ -50,7 +52,12 @@ interface OtlpExport {
  * protobuf ones (`http/protobuf`; a test looks for the strings they hold).
  */
 export class OtlpReceiver {
-  constructor(private readonly options: OtlpReceiverOptions = {}) {}
+  constructor(private readonly options: OtlpReceiverOptions = {}) {
+    this.status = options.status ?? 200;
+  }
+
+  /** The status of its next answers (OtlpReceiverOptions.status); a test may change it while it runs. */
+  status: number;
 
   readonly spans: ReceivedSpan[] = [];
   readonly protobufBodies: Buffer[] = [];
@@ -91,7 +98,7 @@ export class OtlpReceiver {
       this.protobufBodies.push(Buffer.concat(chunks));
       if (this.options.answers === false) return;
       // An empty ExportTraceServiceResponse is zero bytes.
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      response.writeHead(this.status, { 'content-type': 'application/x-protobuf' }).end();
       return;
     }
     try {
@@ -102,7 +109,7 @@ export class OtlpReceiver {
       return;
     }
     if (this.options.answers === false) return;
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    response.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
   }
 
   private collect(body: OtlpExport): void {

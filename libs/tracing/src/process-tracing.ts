@@ -1,6 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { context, propagation, ROOT_CONTEXT, Tracer } from '@opentelemetry/api';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { Environment, loadEnvironment, parseResourceAttributes } from '@app/config';
+import { ExportFailureLog } from './export-failure-log';
 import type * as TracingSdk from './tracing-sdk';
 
 /** What tracing needs from the environment: the standard OTEL_* variables. */
@@ -27,6 +29,8 @@ interface ProcessTracing {
   /** One provider per `service.name`: the services of one process keep their own names. */
   providers: Map<string, TracerProvider>;
   env: TracingEnvironment;
+  /** One for all the process' providers: the one-process start logs its failing exports once, not once per service. */
+  exportFailures: ExportFailureLog;
   /** Undoes the HTTP and ioredis instrumentation; null until instrumentProcess ran. */
   uninstrument: (() => void) | null;
 }
@@ -35,6 +39,11 @@ let tracing: ProcessTracing | null = null;
 
 export function tracingConfigured(env: Pick<Environment, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'>): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+/** Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+export function tracesUrl(env: Pick<Environment, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'>): string {
+  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** The spans' `service.name`: OTEL_SERVICE_NAME, else the one in OTEL_RESOURCE_ATTRIBUTES, else `own` (the service's). */
@@ -58,14 +67,14 @@ function processTracing(env: TracingEnvironment): ProcessTracing {
   const sdk = require('./tracing-sdk') as typeof TracingSdk; // eslint-disable-line @typescript-eslint/no-require-imports
   // Global, like the ones the SDK's own start-up registers: instrumentations and the API read them.
   sdk.registerGlobals();
-  tracing = { sdk, providers: new Map(), env, uninstrument: null };
+  tracing = { sdk, providers: new Map(), env, exportFailures: new ExportFailureLog(tracesUrl(env), new Logger('Tracing')), uninstrument: null };
   return tracing;
 }
 
 function providerFor(state: ProcessTracing, serviceName: string): TracerProvider {
   let provider = state.providers.get(serviceName);
   if (!provider) {
-    provider = state.sdk.createProvider(state.env, serviceName);
+    provider = state.sdk.createProvider(state.env, serviceName, state.exportFailures);
     state.providers.set(serviceName, provider);
   }
   return provider;

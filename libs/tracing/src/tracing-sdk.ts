@@ -13,7 +13,9 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { parseResourceAttributes } from '@app/config';
 import { ContextKeepingIORedisInstrumentation } from './context-keeping-ioredis-instrumentation';
 import { createSampler } from './create-sampler';
-import type { TracingEnvironment } from './process-tracing';
+import { ExportFailureLog } from './export-failure-log';
+import { TracingEnvironment, tracesUrl } from './process-tracing';
+import { ReportingSpanExporter } from './reporting-span-exporter';
 import { requestRoute } from './request-route';
 
 /*
@@ -63,12 +65,12 @@ export function registerGlobals(): void {
 
 /**
  * A provider whose spans carry `service.name` = `serviceName` and OTEL_RESOURCE_ATTRIBUTES, exported
- * in batches (OTEL_BSP_*) to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else to
- * `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`.
+ * in batches (OTEL_BSP_*) to tracesUrl, each batch's failure or success told to `exportFailures`.
  */
-export function createProvider(env: TracingEnvironment, serviceName: string): TracerProvider {
-  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
-  const exporter = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
+export function createProvider(env: TracingEnvironment, serviceName: string, exportFailures: ExportFailureLog): TracerProvider {
+  const url = tracesUrl(env);
+  const otlp = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
+  const exporter = new ReportingSpanExporter(otlp, exportFailures);
   const attributes = { ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES ?? ''), [ATTR_SERVICE_NAME]: serviceName };
   return new TracerProvider({
     resource: defaultResource().merge(resourceFromAttributes(attributes)),
