@@ -809,7 +809,7 @@ export class Environment {
   @Expose()
   @IsOptional()
   @IsString()
-  @IsParsedBy('isHttpUrl', 'OTEL_EXPORTER_OTLP_ENDPOINT', httpUrlParser('OTEL_EXPORTER_OTLP_ENDPOINT', { emptyAllowed: false }))
+  @IsParsedBy('isHttpUrl', 'OTEL_EXPORTER_OTLP_ENDPOINT', httpUrlParser('OTEL_EXPORTER_OTLP_ENDPOINT', { emptyAllowed: false, pathAppended: '/v1/traces' }))
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 
   /** OTLP/HTTP traces URL, used as it is (nothing appended); set, it wins over OTEL_EXPORTER_OTLP_ENDPOINT. */

@@ -278,6 +278,41 @@ describe('variables that only work together', () => {
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', LLM_PRICES: '{"m":{"inputPerMillion":1,"outputPerMillion":2}}' })).toEqual([]);
   });
 
+  it('given blanks or control characters around or inside an http(s) URL variable, then it is refused naming it: the clients use the text as written', () => {
+    // The URL parser drops them, so the check passed; the clients then called `/odoo%20/jsonrpc` or `/v1%20/chat/completions`, or threw at start with a stack.
+    const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
+    const llm = { LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o' };
+    const blanks = 'must be an http(s) URL without blanks or control characters, before, after or inside it (a blank in a path is written %20)';
+    for (const [name, text] of [
+      ['ODOO_URL', 'http://127.0.0.1:42160 '],
+      ['ODOO_URL', ' https://proxy.example/odoo'],
+      ['LLM_BASE_URL', 'http://127.0.0.1:11434/v1 '],
+      ['LLM_BASE_URL', 'http://127.0.0.1:11434/v\t1'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://collector:4318\n'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://collector:4318/a b'],
+      ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'http://collector:4318/v1/traces\u00a0'],
+      ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'http://collector:4318/v1/traces\u0000'],
+    ]) {
+      expect(problemsOf({ ...login, ...llm, [name]: text })).toEqual([`${name}=${JSON.stringify(text)}: ${name} ${blanks}`]);
+    }
+    expect(problemsOf({ ...login, ...llm, ODOO_URL: 'http://127.0.0.1:42160', LLM_BASE_URL: 'http://127.0.0.1:11434/v%201' })).toEqual([]);
+  });
+
+  it('given OTEL_EXPORTER_OTLP_ENDPOINT with a query or fragment, then it is refused: /v1/traces is appended to it as text', () => {
+    // Taken: spans went to `/otel?x=1/v1/traces`, the collector's `/otel` with a query, and were lost.
+    for (const [url, shown] of [
+      ['http://collector:4318/otel?x=1', 'http://collector:4318/otel?***'],
+      ['http://collector:4318/otel#x', 'http://collector:4318/otel#***'],
+      ['http://collector:4318/otel?', 'http://collector:4318/otel?***'],
+    ]) {
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: url })).toEqual([
+        `OTEL_EXPORTER_OTLP_ENDPOINT="${shown}": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without ?query or #fragment (the client appends /v1/traces to it, which would land inside them)`,
+      ]);
+    }
+    // The traces URL is used as written, nothing appended: a query there reaches the collector.
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces?tenant=hotel' })).toEqual([]);
+  });
+
   it('given the standard tracing variables, then the traces URL, resource attributes and batch settings are read, and what cannot work is named at start', () => {
     expect(loadEnvironment({})).toMatchObject({
       OTEL_BSP_SCHEDULE_DELAY: 5_000,
@@ -528,9 +563,21 @@ describe('REDIS_URL in the environment', () => {
     expect(problemsOf({ REDIS_URL: 's3cret@127.0.0.1:6379' })).toEqual([`REDIS_URL="***@127.0.0.1:6379": ${mustLookLike}`]);
     // ioredis takes a password from the query too.
     expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/x?password=s3cret' })).toEqual([
-      'REDIS_URL="redis://127.0.0.1:6379/x?***": REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
+      'REDIS_URL="redis://127.0.0.1:6379/x?***": REDIS_URL takes no query parameter but db (here password): ioredis would apply it over the services\' own client settings; the login goes before the host, redis://user:password@host:port',
     ]);
     expect(problemsOf({ REDIS_URL: 'redis://:pa#s3cret/x@127.0.0.1:6379 ' })).toEqual([`REDIS_URL="redis://***@127.0.0.1:6379 ": ${mustLookLike}`]);
+  });
+
+  it('given REDIS_URL with a query parameter other than db, then it is refused naming it: ioredis would take it over the client options', () => {
+    // Taken: `?keyPrefix=x:` made ioredis prefix every key once more, so keys were split between two layouts.
+    for (const name of ['keyPrefix', 'socketTimeout', 'maxRetriesPerRequest', 'lazyConnect']) {
+      expect(problemsOf({ REDIS_URL: `redis://127.0.0.1:6379?${name}=x` })).toEqual([
+        `REDIS_URL="redis://127.0.0.1:6379?***": REDIS_URL takes no query parameter but db (here ${name}): ioredis would apply it over the services' own client settings`,
+      ]);
+    }
+    // A name that is no option name may be a secret typed after the `?`: not echoed.
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/2?s3cr3t-value' }).join('\n')).not.toMatch(/s3cr3t/);
+    expect(loadEnvironment({ REDIS_URL: 'redis://127.0.0.1:6379?db=2' }).REDIS_URL).toBe('redis://127.0.0.1:6379?db=2');
   });
 
   it('given a database number, then it loads; whether the server has it is checked at start (waitForRedis)', () => {

@@ -24,6 +24,11 @@ describe('redisUrlDatabase', () => {
     expect(() => redisUrlDatabase('redis://127.0.0.1:6379/1?db=2', 'REDIS_URL')).toThrow('REDIS_URL names its database twice');
   });
 
+  // ioredis took each as a client option over the services' own: `?keyPrefix=x:` split the keys between two layouts.
+  it.each(['?keyPrefix=x:', '/2?lazyConnect=true', '?db=1&socketTimeout=1', '?password=pw'])('given the query %s, then it is refused', (tail) => {
+    expect(() => redisUrlDatabase(`redis://127.0.0.1:6379${tail}`, 'REDIS_URL')).toThrow('REDIS_URL takes no query parameter but db');
+  });
+
   it.each(['localhost', 'http://127.0.0.1:6379', 'redis://127.0.0.1:99999', 'redis://a b'])('given %s, then it does not look like a Redis URL', (url) => {
     expect(() => redisUrlDatabase(url, '--redis-url')).toThrow('--redis-url must look like redis://host:port');
   });

@@ -41,6 +41,11 @@ describe('CreateWebhookBody url', () => {
     expect(urlProblems('http://127.0.0.1:0/x')).toEqual(['url must not name port 0']);
   });
 
+  it('given blanks around or inside the URL, then nothing to say: it is stored and called as URL parsing writes it, without them', () => {
+    // The services' URL variables refuse them, being used as written; a subscription is not, so it keeps taking them.
+    expect(urlProblems(' https://erp.example.com/brain hooks\n')).toEqual([]);
+  });
+
   it('given a URL at the limit as written, then nothing to say', () => {
     const base = 'https://erp.example.com/';
     expect(urlProblems(base + 'a'.repeat(WEBHOOK_URL_MAX_LENGTH - base.length))).toEqual([]);

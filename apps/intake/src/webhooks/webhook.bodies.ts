@@ -8,7 +8,8 @@ import { PageSize } from '../http/page-size.decorator';
 /** The longest webhook URL, as sent and as URL parsing writes it (percent-encoded): how it is stored and called. */
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
 
-const httpUrl = httpUrlParser('url', { emptyAllowed: false });
+// Stored and called as URL parsing writes it (href), so blanks around it are dropped, not sent.
+const httpUrl = httpUrlParser('url', { emptyAllowed: false, parsedBeforeUse: true });
 
 /**
  * An http(s) URL that, written as URL parsing writes it, still fits WEBHOOK_URL_MAX_LENGTH: a URL
