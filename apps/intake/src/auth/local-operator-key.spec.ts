@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@app/config';
 import { loadOrCreateLocalOperatorKey } from './local-operator-key';
 import { resolveApiKeys } from './resolve-api-keys';
 
@@ -50,5 +51,16 @@ describe('loadOrCreateLocalOperatorKey', () => {
     const local = resolveApiKeys(undefined, dir);
     expect(local.local?.created).toBe(true);
     expect(local.keys).toEqual([local.local?.key]);
+  });
+
+  // Compose's ${API_KEYS:?} passes these, and the fallback printed a new operator secret into the log.
+  it.each([' ', ',', ' , ,'])('given API_KEYS set to blanks and commas only (%j), then a config error naming it, and no key file', (spec) => {
+    expect(() => resolveApiKeys(spec, dir)).toThrow(ConfigError);
+    expect(() => resolveApiKeys(spec, dir)).toThrow(/^invalid configuration:\n {2}- API_KEYS is set but names no key/);
+    expect(() => statSync(join(dir, 'api-key'))).toThrow();
+  });
+
+  it('given API_KEYS empty, then the local key, as when it is unset', () => {
+    expect(resolveApiKeys('', dir).local?.created).toBe(true);
   });
 });

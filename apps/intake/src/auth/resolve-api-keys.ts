@@ -8,10 +8,20 @@ export interface ResolvedApiKeys {
   local?: LocalOperatorKey;
 }
 
-/** API_KEYS when it names any key; otherwise the local operator key, so the API is never left open. */
+/**
+ * API_KEYS when it names any key; unset or empty, the local operator key, so the API is never left
+ * open. Set to blanks and commas only (`" "`, `","`, a template `"${OPS},"` whose variable was
+ * empty) it is refused: compose's `${API_KEYS:?}` lets such a value through, and the fallback
+ * would print a new operator secret into the container's log.
+ */
 export function resolveApiKeys(spec: string | undefined, dataDir: string): ResolvedApiKeys {
   const keys = apiKeysOrConfigError(spec ?? '');
   if (keys.length > 0) return { keys };
+  if (spec) {
+    throw new ConfigError([
+      'API_KEYS is set but names no key (only blanks and commas): give name:secret:role entries, or leave it unset for a local operator key',
+    ]);
+  }
   const local = loadOrCreateLocalOperatorKey(dataDir);
   return { keys: [local.key], local };
 }
