@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countingLoadsOf } from '@app/testing';
@@ -520,8 +520,10 @@ describe('DATA_KEY_*', () => {
     expect(loadEnvironment({ NODE_ENV: 'production', DATA_KEY_SECRET: secret }).DATA_KEY_SECRET).toBe(secret);
     expect(loadEnvironment({}).DATA_KEY_CACHE_TTL_MS).toBe(30_000);
     expect(() => loadEnvironment({ DATA_KEY_SECRET: secret, DATA_KEY_FILE: file('key', secret) })).toThrow(/DATA_KEY_SECRET or DATA_KEY_FILE, not both/);
-    expect(() => loadEnvironment({ DATA_KEY_FILE: join(dir, 'missing-key') })).toThrow(/master key file .*missing-key does not exist/);
-    expect(() => loadEnvironment({ DATA_KEY_PREVIOUS_FILES: file('short-key', 'short') })).toThrow(/short-key holds fewer than 32 characters/);
+    expect(() => loadEnvironment({ DATA_KEY_FILE: join(dir, 'missing-key') })).toThrow(/DATA_KEY_FILE \(".*missing-key"\): does not exist/);
+    expect(() => loadEnvironment({ DATA_KEY_PREVIOUS_FILES: file('short-key', 'short') })).toThrow(
+      /DATA_KEY_PREVIOUS_FILES entry 1 \(".*short-key"\): holds fewer than 32 characters/,
+    );
     expect(loadEnvironment({ NODE_ENV: 'production', DATA_KEY_FILE: file('good-key', secret) }).DATA_KEY_FILE).toContain('good-key');
     // Passed by the check, which trimmed them, and read as written at start: every service crashed with a stack trace.
     for (const padded of ['  ', `${join(dir, 'good-key')} `, ` ${join(dir, 'good-key')}`])
@@ -529,6 +531,19 @@ describe('DATA_KEY_*', () => {
     const refused = () => loadEnvironment({ DATA_KEY_SECRET: 'short-secret-value' });
     expect(refused).toThrow(/DATA_KEY_SECRET=\(hidden\): DATA_KEY_SECRET needs at least 32 characters/);
     expect(refused).not.toThrow(/short-secret-value/);
+  });
+
+  // The variable was not named, and the read narrowed a file's mode before refusing it, a device's (/dev/null) too.
+  it('given a master key file that is short, a directory or not there, then each problem names its variable and a refused file keeps its mode', () => {
+    const short = file('loose-short-key', 'short');
+    chmodSync(short, 0o644);
+    const good = file('listed-good-key', 'x'.repeat(40));
+    expect(problemsOf({ DATA_KEY_FILE: short, DATA_KEY_PREVIOUS_FILES: `${good},${dir},${join(dir, 'gone')}` })).toEqual([
+      `DATA_KEY_FILE ("${short}"): holds fewer than 32 characters`,
+      `DATA_KEY_PREVIOUS_FILES entry 2 ("${dir}"): not a regular file`,
+      `DATA_KEY_PREVIOUS_FILES entry 3 ("${join(dir, 'gone')}"): does not exist`,
+    ]);
+    expect(statSync(short).mode & 0o777).toBe(0o644);
   });
 
   it('given a master key of blanks, or a previous one short once trimmed as it is used, then it is refused at start, not later', () => {

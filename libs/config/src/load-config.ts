@@ -163,17 +163,21 @@ export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): 
         'every process of the deployment must use the same one',
     );
   }
-  const files = [env.DATA_KEY_FILE.trim(), ...commaList(env.DATA_KEY_PREVIOUS_FILES)].filter(Boolean);
-  for (const file of files) {
-    let secret: string | undefined;
+  // Each named by its variable (and place in the list), so the message says which to mend.
+  const files = [
+    ...(env.DATA_KEY_FILE.trim() ? [{ where: 'DATA_KEY_FILE', file: env.DATA_KEY_FILE.trim() }] : []),
+    ...commaList(env.DATA_KEY_PREVIOUS_FILES).map((file, index) => ({ where: `DATA_KEY_PREVIOUS_FILES entry ${index + 1}`, file })),
+  ];
+  for (const { where, file } of files) {
+    const named = `${where} (${JSON.stringify(file)})`;
     try {
-      secret = readSecretFile(file);
+      const secret = readSecretFile(file, (text) => {
+        if (text.length < 32) throw new Error('holds fewer than 32 characters');
+      });
+      if (secret === undefined) problems.push(`${named}: does not exist`);
     } catch (error) {
-      problems.push(`cannot read the master key file ${file}: ${error instanceof Error ? error.message : String(error)}`);
-      continue;
+      problems.push(`${named}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (secret === undefined) problems.push(`the master key file ${file} does not exist`);
-    else if (secret.length < 32) problems.push(`the master key file ${file} holds fewer than 32 characters`);
   }
   return problems;
 }

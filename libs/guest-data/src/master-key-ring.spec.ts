@@ -76,12 +76,16 @@ describe('master keys', () => {
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: file }, dir)).toThrow(
       `${file} (DATA_KEY_PREVIOUS_FILES) holds`,
     );
+    // The read narrowed the mode before the length was checked: a refused file is left as it was.
+    writeFileSync(join(dir, 'loose-short'), 'short', { mode: 0o644 });
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: join(dir, 'loose-short') }, dir)).toThrow('(DATA_KEY_FILE) holds');
+    expect(statSync(join(dir, 'loose-short')).mode & 0o777).toBe(0o644);
   });
 
   // The tools said Node's words alone ("EISDIR: illegal operation on a directory, read"), naming neither.
   it('given a key file that cannot be read (a directory) or is missing, when the master keys are loaded, then the refusal names the file and the variable', () => {
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: dir }, dir)).toThrow(
-      new RegExp(`^cannot read the master key file ${dir} \\(DATA_KEY_FILE\\): EISDIR`),
+      new RegExp(`^cannot read the master key file ${dir} \\(DATA_KEY_FILE\\): not a regular file$`),
     );
     const missing = join(dir, 'missing');
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: missing }, dir)).toThrow(

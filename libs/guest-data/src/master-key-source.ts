@@ -45,17 +45,12 @@ export function loadMasterKeys(settings: DataKeySettings, dataDir: string): Load
   if (sourceProblem) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, sourceProblem);
   const previous = [
     ...commaList(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
-    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) =>
-      longEnough(secretFromFile(file, 'DATA_KEY_PREVIOUS_FILES'), `${file} (DATA_KEY_PREVIOUS_FILES)`),
-    ),
+    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) => secretFromFile(file, 'DATA_KEY_PREVIOUS_FILES')),
   ];
   if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(longEnough(settings.DATA_KEY_SECRET, 'DATA_KEY_SECRET'), previous) };
   if (settings.DATA_KEY_FILE) {
     return {
-      ring: MasterKeyRing.fromSecrets(
-        longEnough(secretFromFile(settings.DATA_KEY_FILE, 'DATA_KEY_FILE'), `${settings.DATA_KEY_FILE} (DATA_KEY_FILE)`),
-        previous,
-      ),
+      ring: MasterKeyRing.fromSecrets(secretFromFile(settings.DATA_KEY_FILE, 'DATA_KEY_FILE'), previous),
     };
   }
   const file = join(dataDir, LOCAL_DATA_KEY_FILE);
@@ -81,12 +76,16 @@ function longEnough(secret: string, source: string): string {
   return secret;
 }
 
-/** `variable`: the one that named the file, for the message (the tools read it without the services' start check). */
+/**
+ * `variable`: the one that named the file, for the message (the tools read it without the services'
+ * start check). Checked for length before the read narrows the file's mode: a refused file keeps it.
+ */
 function secretFromFile(file: string, variable: string): string {
   let secret: string | undefined;
   try {
-    secret = readSecretFile(file);
+    secret = readSecretFile(file, (text) => longEnough(text, `${file} (${variable})`));
   } catch (error) {
+    if (error instanceof GuestDataError) throw error;
     // EISDIR, EACCES: Node's words alone named neither the file nor the variable.
     throw new GuestDataError(
       GuestDataErrorCode.BadMasterKey,
