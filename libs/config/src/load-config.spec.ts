@@ -592,6 +592,13 @@ describe('REDIS_URL in the environment', () => {
     }
     // A name that is no option name may be a secret typed after the `?`: not echoed.
     expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/2?s3cr3t-value' }).join('\n')).not.toMatch(/s3cr3t/);
+    // A bare token reads like a name: only ioredis's option names are shown.
+    for (const url of ['redis://127.0.0.1:6379?Q7wLp2ZrX9vKd4TnB8sY', 'redis://127.0.0.1:6379/0?db=1&Q7wLp2ZrX9vKd4TnB8sY=1']) {
+      const [problem, ...more] = problemsOf({ REDIS_URL: url });
+      expect(more).toEqual([]);
+      expect(problem).toMatch(/REDIS_URL takes no query parameter but db: ioredis would apply it/);
+      expect(problem).not.toMatch(/Q7wLp2ZrX9vKd4TnB8sY/);
+    }
     expect(loadEnvironment({ REDIS_URL: 'redis://127.0.0.1:6379?db=2' }).REDIS_URL).toBe('redis://127.0.0.1:6379?db=2');
   });
 

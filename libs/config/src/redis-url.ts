@@ -2,8 +2,31 @@ import { ValidationOptions } from 'class-validator';
 import { IsParsedBy } from './parsed-by';
 
 const WHOLE_NUMBER = /^\d+$/;
-// A parameter name is shown only when it looks like an option name: other text after `?` may be a secret.
-const SHOWN_PARAMETER = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+/**
+ * The ioredis client options a refused query parameter is named by: any other text after `?` may
+ * be a secret written there (a bare token reads like a name), so it is not shown.
+ */
+const SHOWN_PARAMETERS = new Set([
+  'autoResubscribe',
+  'commandTimeout',
+  'connectTimeout',
+  'connectionName',
+  'enableAutoPipelining',
+  'enableOfflineQueue',
+  'enableReadyCheck',
+  'family',
+  'keepAlive',
+  'keyPrefix',
+  'lazyConnect',
+  'maxRetriesPerRequest',
+  'name',
+  'noDelay',
+  'password',
+  'readOnly',
+  'socketTimeout',
+  'tls',
+  'username',
+]);
 
 /**
  * The database a Redis URL names: the number of its path (`redis://host:6379/2`), else of its `db`
@@ -26,11 +49,11 @@ export function redisUrlDatabase(url: string, variable: string): number {
   // socketTimeout, maxRetriesPerRequest…): a `?keyPrefix=x:` would split the keys between two layouts.
   const other = [...parsed.searchParams.keys()].find((name) => name !== 'db');
   if (other !== undefined) {
-    const named = SHOWN_PARAMETER.test(other) ? ` (here ${other})` : '';
+    const named = SHOWN_PARAMETERS.has(other) ? ` (here ${other})` : '';
     const hint = other === 'password' || other === 'username' ? '; the login goes before the host, redis://user:password@host:port' : '';
     throw new Error(`${variable} takes no query parameter but db${named}: ioredis would apply it over the services' own client settings${hint}`);
   }
-  // No part of the URL in the message but an option-like parameter name: the refusal shows the URL beside, its password and query masked (hideUrlSecrets).
+  // No part of the URL in the message but a known option's name: the refusal shows the URL beside, its password and query masked (hideUrlSecrets).
   const path = parsed.pathname === '/' ? '' : parsed.pathname.slice(1);
   const parameter = parsed.searchParams.get('db');
   if (path !== '' && parameter !== null) throw new Error(`${variable} names its database twice, in the path and in ?db=; keep the path (redis://host:port/2)`);
