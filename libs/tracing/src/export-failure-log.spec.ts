@@ -28,6 +28,8 @@ const INTERVAL_MS = 60_000;
 
 /** An export waits this long before it gives up retrying a refused connection (default 10 s). */
 const EXPORT_TIMEOUT = 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT';
+/** The process' own environment, which the built exporter reads: Jest gives the spec a copy of it. */
+const exporterEnv = (nodeLoader._load('process', null, false) as NodeJS.Process).env;
 
 /** A port nothing listens on: a collector's, once it stopped. */
 async function closedEndpoint(): Promise<string> {
@@ -46,11 +48,11 @@ describe('ExportFailureLog, with the OTLP exporter and a collector on loopback',
     now = 1_000;
     lines = [];
     providers = [];
-    process.env[EXPORT_TIMEOUT] = '500';
+    exporterEnv[EXPORT_TIMEOUT] = '500';
   });
 
   afterEach(async () => {
-    delete process.env[EXPORT_TIMEOUT];
+    delete exporterEnv[EXPORT_TIMEOUT];
     await Promise.all(providers.map((provider) => provider.shutdown().catch(() => undefined)));
   });
 

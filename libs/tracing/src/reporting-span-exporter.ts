@@ -14,9 +14,13 @@ export class ReportingSpanExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) this.failures.succeeded();
-      else this.failures.failed(result.error);
-      resultCallback(result);
+      // The batch processor waits on the callback: a log line that throws must not hold it.
+      try {
+        if (result.code === ExportResultCode.SUCCESS) this.failures.succeeded();
+        else this.failures.failed(result.error);
+      } finally {
+        resultCallback(result);
+      }
     });
   }
 
