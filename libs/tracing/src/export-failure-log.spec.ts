@@ -107,6 +107,35 @@ describe('ExportFailureLog, with the OTLP exporter and a collector on loopback',
     }
   });
 
+  it('given a collector that fails and recovers by turns, then still one warn per interval, and one info for the recovery after it', async () => {
+    const collector = new OtlpReceiver({ path: '/tenant/tok_secret/v1/traces', status: 500 });
+    const endpoint = await collector.start();
+    try {
+      const { exportBatch } = exportingTo(endpoint);
+      for (let turn = 0; turn < 5; turn++) {
+        collector.status = 500;
+        await exportBatch();
+        collector.status = 200;
+        now += 5_000;
+        await exportBatch();
+        now += 5_000;
+      }
+      expect(lines).toEqual([
+        `warn: span export to ${endpoint} failed (HTTP 500 Internal Server Error): 1 span batch dropped since exports last worked; next such line in 60 s at the earliest`,
+        `info: span export to ${endpoint} works again`,
+      ]);
+
+      now += 20_000;
+      collector.status = 500;
+      await exportBatch();
+      expect(lines.slice(2)).toEqual([
+        `warn: span export to ${endpoint} failed (HTTP 500 Internal Server Error): 5 span batches dropped since the last such line; next such line in 60 s at the earliest`,
+      ]);
+    } finally {
+      await collector.stop();
+    }
+  });
+
   it('given a collector that refuses the connection, then the warn says so', async () => {
     const endpoint = await closedEndpoint();
     const { exportBatch } = exportingTo(endpoint);

@@ -39,7 +39,8 @@ export class ExportFailureLog {
   private readonly origin: string;
   private failing = false;
   private droppedSinceLine = 0;
-  private lineAt = 0;
+  /** When the last warn was said: the next comes intervalMs later at the earliest, whether or not exports worked in between. */
+  private lineAt = -Infinity;
 
   constructor(
     tracesUrl: string,
@@ -52,9 +53,11 @@ export class ExportFailureLog {
 
   failed(error: ExporterError | undefined): void {
     this.droppedSinceLine += 1;
-    if (this.failing && this.now() - this.lineAt < this.intervalMs) return;
+    // A collector that fails and recovers by turns would otherwise be a warn and an info per batch.
+    if (this.now() - this.lineAt < this.intervalMs) return;
+    const since = this.failing || this.droppedSinceLine > 1 ? 'the last such line' : 'exports last worked';
     this.lines.warn(
-      `span export to ${this.origin} failed (${exportFailureReason(error)}): ${batches(this.droppedSinceLine)} dropped since ${this.failing ? 'the last such line' : 'exports last worked'}; next such line in ${this.intervalMs / 1000} s at the earliest`,
+      `span export to ${this.origin} failed (${exportFailureReason(error)}): ${batches(this.droppedSinceLine)} dropped since ${since}; next such line in ${this.intervalMs / 1000} s at the earliest`,
     );
     this.failing = true;
     this.droppedSinceLine = 0;
