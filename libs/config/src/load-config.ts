@@ -6,7 +6,7 @@ import { DECIMAL_INTEGER } from './decimal-integer';
 import { Environment } from './environment';
 import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
-import { readSecretFile } from './secret-file';
+import { namedKeyFile, readSecretFile } from './secret-file';
 import { hideUrlCredentials, hideUrlSecrets } from './url-credentials';
 
 export class ConfigError extends Error {
@@ -169,7 +169,7 @@ export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): 
     ...commaList(env.DATA_KEY_PREVIOUS_FILES).map((file, index) => ({ where: `DATA_KEY_PREVIOUS_FILES entry ${index + 1}`, file })),
   ];
   for (const { where, file } of files) {
-    const named = `${where} (${JSON.stringify(file)})`;
+    const named = namedKeyFile(where, file);
     try {
       const secret = readSecretFile(file, (text) => {
         if (text.length < 32) throw new Error('holds fewer than 32 characters');

@@ -78,3 +78,11 @@ export function createSecretFileOnce(file: string, secret: string, validate: (ex
   }
   return { secret, created: true };
 }
+
+/**
+ * A master key file as its messages name it, by the variable (and place in its list) that gave it:
+ * `DATA_KEY_PREVIOUS_FILES entry 2 ("/run/keys/old")`, the same at the services' start and in the tools.
+ */
+export function namedKeyFile(where: string, file: string): string {
+  return `${where} (${JSON.stringify(file)})`;
+}

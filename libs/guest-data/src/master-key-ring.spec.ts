@@ -69,27 +69,25 @@ describe('master keys', () => {
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: 'short' }, dir)).toThrow(
       /^DATA_KEY_SECRET holds a master key secret of fewer than 32 characters$/,
     );
-    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: file }, dir)).toThrow(`${file} (DATA_KEY_FILE) holds`);
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: file }, dir)).toThrow(`DATA_KEY_FILE ("${file}") holds`);
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_SECRETS: `${secret()},short` }, dir)).toThrow(
       /^DATA_KEY_PREVIOUS_SECRETS holds/,
     );
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: file }, dir)).toThrow(
-      `${file} (DATA_KEY_PREVIOUS_FILES) holds`,
+      `DATA_KEY_PREVIOUS_FILES entry 1 ("${file}") holds`,
     );
     // The read narrowed the mode before the length was checked: a refused file is left as it was.
     writeFileSync(join(dir, 'loose-short'), 'short', { mode: 0o644 });
-    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: join(dir, 'loose-short') }, dir)).toThrow('(DATA_KEY_FILE) holds');
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: join(dir, 'loose-short') }, dir)).toThrow(`DATA_KEY_FILE ("${join(dir, 'loose-short')}") holds`);
     expect(statSync(join(dir, 'loose-short')).mode & 0o777).toBe(0o644);
   });
 
   // The tools said Node's words alone ("EISDIR: illegal operation on a directory, read"), naming neither.
   it('given a key file that cannot be read (a directory) or is missing, when the master keys are loaded, then the refusal names the file and the variable', () => {
-    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: dir }, dir)).toThrow(
-      new RegExp(`^cannot read the master key file ${dir} \\(DATA_KEY_FILE\\): not a regular file$`),
-    );
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: dir }, dir)).toThrow(new RegExp(`^DATA_KEY_FILE \\("${dir}"\\): not a regular file$`));
     const missing = join(dir, 'missing');
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: missing }, dir)).toThrow(
-      `the master key file ${missing} (DATA_KEY_PREVIOUS_FILES) does not exist`,
+      `DATA_KEY_PREVIOUS_FILES entry 1 ("${missing}"): does not exist`,
     );
   });
 

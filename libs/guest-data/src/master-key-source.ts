@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { commaList, createSecretFileOnce, dataKeySourceProblem, readSecretFile } from '@app/config';
+import { commaList, createSecretFileOnce, dataKeySourceProblem, namedKeyFile, readSecretFile } from '@app/config';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { MasterKeyRing, MIN_MASTER_SECRET_LENGTH } from './master-key-ring';
 
@@ -45,7 +45,7 @@ export function loadMasterKeys(settings: DataKeySettings, dataDir: string): Load
   if (sourceProblem) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, sourceProblem);
   const previous = [
     ...commaList(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
-    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) => secretFromFile(file, 'DATA_KEY_PREVIOUS_FILES')),
+    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file, index) => secretFromFile(file, `DATA_KEY_PREVIOUS_FILES entry ${index + 1}`)),
   ];
   if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(longEnough(settings.DATA_KEY_SECRET, 'DATA_KEY_SECRET'), previous) };
   if (settings.DATA_KEY_FILE) {
@@ -77,21 +77,20 @@ function longEnough(secret: string, source: string): string {
 }
 
 /**
- * `variable`: the one that named the file, for the message (the tools read it without the services'
- * start check). Checked for length before the read narrows the file's mode: a refused file keeps it.
+ * `where`: the variable (and place in its list) that named the file, for the message, worded as the
+ * services' start check words it (the tools read the file without that check). Checked for length
+ * before the read narrows the file's mode: a refused file keeps it.
  */
-function secretFromFile(file: string, variable: string): string {
+function secretFromFile(file: string, where: string): string {
+  const named = namedKeyFile(where, file);
   let secret: string | undefined;
   try {
-    secret = readSecretFile(file, (text) => longEnough(text, `${file} (${variable})`));
+    secret = readSecretFile(file, (text) => longEnough(text, named));
   } catch (error) {
     if (error instanceof GuestDataError) throw error;
     // EISDIR, EACCES: Node's words alone named neither the file nor the variable.
-    throw new GuestDataError(
-      GuestDataErrorCode.BadMasterKey,
-      `cannot read the master key file ${file} (${variable}): ${(error as NodeJS.ErrnoException).message}`,
-    );
+    throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `${named}: ${(error as NodeJS.ErrnoException).message}`);
   }
-  if (secret === undefined) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `the master key file ${file} (${variable}) does not exist`);
+  if (secret === undefined) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `${named}: does not exist`);
   return secret;
 }

@@ -41,8 +41,8 @@ describe('CreateWebhookBody url', () => {
     expect(urlProblems('http://127.0.0.1:0/x')).toEqual(['url must not name port 0']);
   });
 
-  it('given blanks around or inside the URL, then nothing to say: it is stored and called as URL parsing writes it, without them', () => {
-    // The services' URL variables refuse them, being used as written; a subscription is not, so it keeps taking them.
+  it('given blanks around or inside the URL, then nothing to say', () => {
+    // The services' URL variables refuse them, being used as written; a subscription is stored as URL parsing writes it, so it keeps taking them.
     expect(urlProblems(' https://erp.example.com/brain hooks\n')).toEqual([]);
   });
 
